@@ -56,6 +56,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       collectCoverageFrom: ['src/**/*.ts', 'lambda/**/*.ts'],
       testTimeout: 120_000,
+      globalSetup: '<rootDir>/test/global-setup.ts',
       // the e2e suites each start their own PostgreSQL; two cores
       maxWorkers: 2,
     },
