@@ -1,21 +1,97 @@
 /**
- * Secrets Manager rotation handler for Amazon Redshift (work in progress: event validation only).
+ * Secrets Manager rotation function for Amazon Redshift (provisioned clusters and Serverless), both strategies, all
+ * SQL through the Redshift Data API. See docs/architecture.md for the contract.
  */
-export interface RotationEvent {
-  readonly SecretId: string;
-  readonly ClientRequestToken: string;
-  readonly Step: string;
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data'; // eslint-disable-line import/no-extraneous-dependencies
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; // eslint-disable-line import/no-extraneous-dependencies
+import { setSecretAlternatingUsers } from './alternating-users';
+import { parseConfig } from './config';
+import { enter, RotationContext } from './context';
+import { DataApi } from './data-api';
+import { errorMessage, Redactor } from './errors';
+import { RotationEvent, validateEvent } from './event';
+import { formatStepLog, LineWriter, STDOUT_WRITER } from './log';
+import { REAL_TIMING, Timing } from './retry';
+import { SecretsApi } from './secrets';
+import { setSecretSingleUser } from './single-user';
+import { createSecret, finishSecret, testSecret } from './steps';
+
+export { RotationEvent } from './event';
+
+/** What a handler is made of; every part has a default, tests replace some. */
+export interface HandlerDeps {
+  readonly secretsManager?: SecretsManagerClient;
+  readonly redshiftData?: RedshiftDataClient;
+  readonly env?: Record<string, string | undefined>;
+  readonly timing?: Partial<Timing>;
+  readonly write?: LineWriter;
 }
 
-const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+let defaultSecretsManager: SecretsManagerClient | undefined;
+let defaultRedshiftData: RedshiftDataClient | undefined;
 
-export async function handler(event: RotationEvent): Promise<void> {
-  if (!event || typeof event !== 'object') throw new Error('Invalid rotation event: expected an object');
-  for (const field of ['SecretId', 'ClientRequestToken', 'Step'] as const) {
-    if (typeof event[field] !== 'string' || event[field].length === 0) {
-      throw new Error(`Invalid rotation event: ${field} must be a non-empty string`);
-    }
+/**
+ * Default clients, made on first use. The default configuration honours AWS_ENDPOINT_URL_SECRETS_MANAGER and
+ * AWS_ENDPOINT_URL_REDSHIFT_DATA. The Data API client makes one attempt per call: DataApi retries throttling and
+ * transient errors itself (full jitter, at most 5 attempts), so the bound is exact.
+ */
+function clients(deps: HandlerDeps): { sm: SecretsManagerClient; rsd: RedshiftDataClient } {
+  const sm = deps.secretsManager ?? (defaultSecretsManager ??= new SecretsManagerClient({}));
+  const rsd = deps.redshiftData ?? (defaultRedshiftData ??= new RedshiftDataClient({ maxAttempts: 1 }));
+  return { sm, rsd };
+}
+
+async function runStep(ctx: RotationContext): Promise<void> {
+  switch (ctx.step) {
+    case 'createSecret': return createSecret(ctx);
+    case 'setSecret':
+      if (ctx.strategy === 'SINGLE_USER') await setSecretSingleUser(ctx);
+      else await setSecretAlternatingUsers(ctx);
+      return;
+    case 'testSecret': return testSecret(ctx);
+    case 'finishSecret': return finishSecret(ctx);
   }
-  if (!STEPS.includes(event.Step)) throw new Error(`Invalid rotation event: Step must be one of ${STEPS.join(', ')}`);
-  throw new Error('not implemented yet');
 }
+
+/** A rotation handler with the given dependencies. */
+export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent) => Promise<void> {
+  const timing: Timing = { ...REAL_TIMING, ...deps.timing };
+  const write = deps.write ?? STDOUT_WRITER;
+  return async (event: RotationEvent): Promise<void> => {
+    const started = timing.now();
+    const redactor = new Redactor();
+    let secretArn: string | null = null;
+    let step: string | null = null;
+    let strategy: string | null = null;
+    let skipped: string[] = [];
+    try {
+      const valid = validateEvent(event);
+      secretArn = valid.SecretId;
+      step = valid.Step;
+      const config = parseConfig(deps.env ?? process.env);
+      const { sm, rsd } = clients(deps);
+      const secrets = new SecretsApi(sm, redactor);
+      const data = new DataApi(rsd, { pollMs: config.statementPollMs, timeoutMs: config.statementTimeoutMs, timing, redactor });
+      const entry = await enter({ secretId: valid.SecretId, token: valid.ClientRequestToken, step: valid.Step, config, secrets, data });
+      if (entry.done) {
+        secretArn = entry.arn;
+        strategy = entry.strategy ?? null;
+      } else {
+        secretArn = entry.context.arn;
+        strategy = entry.context.strategy;
+        skipped = entry.context.skipped;
+        await runStep(entry.context);
+      }
+      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'ok', skipped }));
+    } catch (err) {
+      const message = redactor.redact(`${step ?? 'rotation'} failed${secretArn ? ` for ${secretArn}` : ''}: ${errorMessage(err) || 'unknown error'}`);
+      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'error', error: message, skipped }));
+      const error = new Error(message);
+      error.name = err instanceof Error && /^[A-Za-z]+Error$/.test(err.name) ? err.name : 'RotationError';
+      throw error;
+    }
+  };
+}
+
+/** The Lambda entry point. */
+export const handler: (event: RotationEvent) => Promise<void> = createHandler();

@@ -1,0 +1,179 @@
+/**
+ * Redshift Data API calls: submit, poll with backoff until the statement ends, map FAILED / ABORTED / timeout to
+ * errors that quote Redshift's message (never the SQL), retry throttling and transient errors, batch in
+ * transactions of at most 40 statements.
+ */
+import { randomUUID } from 'crypto';
+// the SDK is bundled into the handler at build time (esbuild), so it is a devDependency
+// eslint-disable-next-line import/no-extraneous-dependencies
+import {
+  BatchExecuteStatementCommand,
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  DescribeStatementCommandOutput,
+  ExecuteStatementCommand,
+  Field,
+  GetStatementResultCommand,
+  GetStatementResultCommandOutput,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import { Row } from './catalog';
+import { describeSdkError, errorName, LoginFailedError, Redactor, RotationError, StatementError } from './errors';
+import { Timing, withRetry } from './retry';
+import { DataApiTarget } from './secret';
+
+/** Most statements in one BatchExecuteStatement call. */
+export const MAX_BATCH_STATEMENTS = 40;
+/** Longest delay between two DescribeStatement calls. */
+export const MAX_POLL_MS = 2000;
+
+const LOGIN_FAILURE = /password authentication failed|authentication failed/i;
+
+export interface DataApiOptions {
+  /** first delay between DescribeStatement calls (doubles, capped at 2 s) */
+  readonly pollMs: number;
+  /** how long one statement may run before it is cancelled */
+  readonly timeoutMs: number;
+  readonly timing: Timing;
+  readonly redactor: Redactor;
+}
+
+/** Splits `items` into arrays of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** True for a Data API error or statement error text that means the credentials did not log in. */
+export function isLoginFailure(nameOrMessage: string): boolean {
+  return nameOrMessage === 'DatabaseConnectionException' || LOGIN_FAILURE.test(nameOrMessage);
+}
+
+function fieldValue(field: Field): string | number | boolean | null {
+  const f = field as unknown as Record<string, unknown>;
+  if (f.isNull === true) return null;
+  if (typeof f.booleanValue === 'boolean') return f.booleanValue;
+  if (typeof f.longValue === 'number') return f.longValue;
+  if (typeof f.doubleValue === 'number') return f.doubleValue;
+  if (typeof f.stringValue === 'string') return f.stringValue;
+  return null;
+}
+
+/** GetStatementResult pages as rows keyed by lower-case column name. */
+export function rowsFromResults(pages: ReadonlyArray<Pick<GetStatementResultCommandOutput, 'ColumnMetadata' | 'Records'>>): Row[] {
+  const rows: Row[] = [];
+  let names: string[] = [];
+  for (const page of pages) {
+    if (page.ColumnMetadata && page.ColumnMetadata.length > 0) {
+      names = page.ColumnMetadata.map((c, i) => (c.name ?? c.label ?? `column${i}`).toLowerCase());
+    }
+    for (const record of page.Records ?? []) {
+      const row: Record<string, string | number | boolean | null> = {};
+      record.forEach((field, i) => { row[names[i] ?? `column${i}`] = fieldValue(field); });
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+export class DataApi {
+  constructor(private readonly client: RedshiftDataClient, private readonly options: DataApiOptions) {}
+
+  /** Runs one statement as the AWSCURRENT of `secretArn` and waits for it to finish. */
+  public async execute(
+    target: DataApiTarget, secretArn: string, sql: string, parameters?: Array<{ name: string; value: string }>,
+  ): Promise<DescribeStatementCommandOutput> {
+    const clientToken = randomUUID();
+    const id = await this.submit('ExecuteStatement', secretArn, () => this.client.send(new ExecuteStatementCommand({
+      ...target,
+      SecretArn: secretArn,
+      Sql: sql,
+      Parameters: parameters && parameters.length > 0 ? parameters : undefined,
+      ClientToken: clientToken,
+    })));
+    return this.wait(id, secretArn);
+  }
+
+  /** Runs one read and returns its rows. */
+  public async query(target: DataApiTarget, secretArn: string, sql: string, parameters?: Array<{ name: string; value: string }>): Promise<Row[]> {
+    const description = await this.execute(target, secretArn, sql, parameters);
+    if (description.HasResultSet === false) return [];
+    const pages: GetStatementResultCommandOutput[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('GetStatementResult', true, () => this.client.send(new GetStatementResultCommand({ Id: description.Id!, NextToken: nextToken })));
+      pages.push(page);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return rowsFromResults(pages);
+  }
+
+  /** Runs `sqls` in transactions of at most 40 statements (one BatchExecuteStatement each), in order. */
+  public async batch(target: DataApiTarget, secretArn: string, sqls: readonly string[]): Promise<void> {
+    for (const part of chunk(sqls, MAX_BATCH_STATEMENTS)) {
+      const clientToken = randomUUID();
+      const id = await this.submit('BatchExecuteStatement', secretArn, () => this.client.send(new BatchExecuteStatementCommand({
+        ...target,
+        SecretArn: secretArn,
+        Sqls: part,
+        ClientToken: clientToken,
+      })));
+      await this.wait(id, secretArn);
+    }
+  }
+
+  private async submit(operation: string, secretArn: string, send: () => Promise<{ Id?: string }>): Promise<string> {
+    let output: { Id?: string };
+    try {
+      output = await withRetry(send, this.options.timing);
+    } catch (err) {
+      if (isLoginFailure(errorName(err))) {
+        throw new LoginFailedError(`the credentials of ${secretArn} did not log in (${operation}: ${errorName(err)})`);
+      }
+      // the request carried SQL: its message could echo it, so only the error's name is passed on
+      throw new RotationError(`Redshift Data API ${operation} failed: ${describeSdkError(err, this.options.redactor, false)}`);
+    }
+    if (!output.Id) throw new RotationError(`Redshift Data API ${operation} returned no statement Id`);
+    return output.Id;
+  }
+
+  private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(send, this.options.timing);
+    } catch (err) {
+      throw new RotationError(`Redshift Data API ${operation} failed: ${describeSdkError(err, this.options.redactor, withMessage)}`);
+    }
+  }
+
+  private async wait(id: string, secretArn: string): Promise<DescribeStatementCommandOutput> {
+    const { timing, pollMs, timeoutMs, redactor } = this.options;
+    const deadline = timing.now() + timeoutMs;
+    let delay = pollMs;
+    for (;;) {
+      await timing.sleep(Math.max(0, Math.min(delay, deadline - timing.now())));
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      const description = await this.call('DescribeStatement', true, () => this.client.send(new DescribeStatementCommand({ Id: id })));
+      const error = redactor.redact(description.Error ?? 'no error message');
+      switch (description.Status) {
+        case 'FINISHED':
+          return description;
+        case 'FAILED':
+          if (isLoginFailure(error)) throw new LoginFailedError(`the credentials of ${secretArn} did not log in: ${error}`);
+          throw new StatementError(`Redshift statement ${id} FAILED: ${error}`, 'FAILED');
+        case 'ABORTED':
+          throw new StatementError(`Redshift statement ${id} was ABORTED: ${error}`, 'ABORTED');
+        default:
+          break;
+      }
+      if (timing.now() >= deadline) {
+        try {
+          await this.client.send(new CancelStatementCommand({ Id: id }));
+        } catch {
+          // best effort: the step fails either way
+        }
+        throw new StatementError(`Redshift statement ${id} did not finish within ${timeoutMs} ms (status ${description.Status ?? 'unknown'}); it was cancelled`, 'TIMEOUT');
+      }
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The secret JSON: parsing, validation, usernames, the `_clone` toggle, the Data API target and the strategy.
+ * Pure functions; no message ever quotes a password or a secret string.
+ */
+
+export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
+export const STRATEGY_TAG = 'redshift-rotation:strategy';
+export const CLONE_SUFFIX = '_clone';
+/** Longest Redshift identifier, in bytes. */
+export const MAX_USERNAME_BYTES = 127;
+const USERNAME = /^[a-z_][a-z0-9_$]*$/;
+
+/** A validated Redshift secret; `fields` is the whole JSON object, kept so that a copy keeps unknown keys. */
+export interface RedshiftSecret {
+  readonly username: string;
+  readonly password: string;
+  readonly dbname: string;
+  readonly dbClusterIdentifier?: string;
+  readonly workgroupName?: string;
+  readonly masterarn?: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Where Data API statements go. */
+export interface DataApiTarget {
+  readonly ClusterIdentifier?: string;
+  readonly WorkgroupName?: string;
+  readonly Database: string;
+}
+
+/** The JSON object in a secret string. `what` names the secret version in messages (e.g. `AWSCURRENT`). */
+export function parseSecretJson(secretString: string | undefined, what: string): Record<string, unknown> {
+  if (typeof secretString !== 'string') throw new Error(`${what} has no SecretString`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    // JSON.parse's message quotes the input, which holds the password: never pass it on
+    throw new Error(`${what} is not valid JSON`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${what} is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function optionalString(fields: Record<string, unknown>, key: string, what: string): string | undefined {
+  const value = fields[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`${what}: ${key} must be a string`);
+  return value;
+}
+
+/** Parses and validates a rotated secret: engine, username, password, exactly one target, dbname. */
+export function parseRedshiftSecret(secretString: string | undefined, what: string): RedshiftSecret {
+  const fields = parseSecretJson(secretString, what);
+  if (fields.engine !== 'redshift') throw new Error(`${what}: engine must be "redshift"`);
+  if (typeof fields.username !== 'string' || fields.username.length === 0) {
+    throw new Error(`${what}: username is missing or not a non-empty string`);
+  }
+  if (typeof fields.password !== 'string' || fields.password.length === 0) {
+    throw new Error(`${what}: password is missing or not a non-empty string`);
+  }
+  const dbClusterIdentifier = optionalString(fields, 'dbClusterIdentifier', what);
+  const workgroupName = optionalString(fields, 'workgroupName', what);
+  if ((dbClusterIdentifier === undefined) === (workgroupName === undefined)) {
+    throw new Error(`${what}: exactly one of dbClusterIdentifier and workgroupName must be set (found ${dbClusterIdentifier === undefined ? 'neither' : 'both'})`);
+  }
+  const dbname = optionalString(fields, 'dbname', what) ?? 'dev';
+  const masterarn = optionalString(fields, 'masterarn', what);
+  checkUsername(fields.username, what);
+  return { username: fields.username, password: fields.password, dbname, dbClusterIdentifier, workgroupName, masterarn, fields };
+}
+
+export interface MasterSecret {
+  readonly username: string;
+  readonly password: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** The master secret: a username and a password. */
+export function parseMasterSecret(secretString: string | undefined, what: string): MasterSecret {
+  const fields = parseSecretJson(secretString, what);
+  if (typeof fields.username !== 'string' || fields.username.length === 0) {
+    throw new Error(`${what}: username is missing or not a non-empty string`);
+  }
+  if (typeof fields.password !== 'string' || fields.password.length === 0) {
+    throw new Error(`${what}: password is missing or not a non-empty string`);
+  }
+  return { username: fields.username, password: fields.password, fields };
+}
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Throws unless `username` is a plain Redshift identifier that needs no quoting, at most 127 bytes. */
+export function checkUsername(username: string, what: string): void {
+  if (!USERNAME.test(username)) {
+    throw new Error(`${what}: username ${JSON.stringify(username)} must match ${USERNAME.source} (lower-case ASCII letters, digits, _ and $; no quoting)`);
+  }
+  if (bytes(username) > MAX_USERNAME_BYTES) {
+    throw new Error(`${what}: username is ${bytes(username)} bytes, Redshift allows at most ${MAX_USERNAME_BYTES}`);
+  }
+}
+
+/** The original (un-suffixed) username: `u` for both `u` and `u_clone`. */
+export function originalUsername(username: string): string {
+  return username.endsWith(CLONE_SUFFIX) ? username.slice(0, -CLONE_SUFFIX.length) : username;
+}
+
+/** The other user of an alternating pair: toggles the `_clone` suffix; fails past Redshift's 127 bytes. */
+export function alternateUsername(username: string): string {
+  const other = username.endsWith(CLONE_SUFFIX) ? username.slice(0, -CLONE_SUFFIX.length) : username + CLONE_SUFFIX;
+  if (other.length === 0) throw new Error(`username ${JSON.stringify(username)} has nothing before ${CLONE_SUFFIX}`);
+  if (bytes(other) > MAX_USERNAME_BYTES) {
+    throw new Error(`username ${JSON.stringify(username)} is too long for the ${CLONE_SUFFIX} suffix: ${JSON.stringify(CLONE_SUFFIX)} would make it ${bytes(other)} bytes, Redshift allows at most ${MAX_USERNAME_BYTES}`);
+  }
+  return other;
+}
+
+/** Throws unless `username` fits the strategy (for ALTERNATING_USERS: an original of at most 121 bytes, or its clone). */
+export function checkUsernameForStrategy(username: string, strategy: Strategy, what: string): void {
+  checkUsername(username, what);
+  if (strategy === 'ALTERNATING_USERS') {
+    const original = originalUsername(username);
+    if (original.length === 0) throw new Error(`${what}: username ${JSON.stringify(username)} has nothing before ${CLONE_SUFFIX}`);
+    checkUsername(original, what);
+    const limit = MAX_USERNAME_BYTES - CLONE_SUFFIX.length;
+    if (bytes(original) > limit) {
+      throw new Error(`${what}: username is too long for alternating users: at most ${limit} bytes so that ${CLONE_SUFFIX} fits in Redshift's ${MAX_USERNAME_BYTES}`);
+    }
+  }
+}
+
+/** The strategy: the `redshift-rotation:strategy` tag, else ALTERNATING_USERS when the secret has `masterarn`. */
+export function resolveStrategy(tagValue: string | undefined, secret: RedshiftSecret): Strategy {
+  let strategy: Strategy;
+  if (tagValue === undefined) {
+    strategy = secret.masterarn !== undefined ? 'ALTERNATING_USERS' : 'SINGLE_USER';
+  } else if (tagValue === 'SINGLE_USER' || tagValue === 'ALTERNATING_USERS') {
+    strategy = tagValue;
+  } else {
+    throw new Error(`tag ${STRATEGY_TAG} must be SINGLE_USER or ALTERNATING_USERS, got ${JSON.stringify(tagValue)}`);
+  }
+  if (strategy === 'ALTERNATING_USERS' && secret.masterarn === undefined) {
+    throw new Error('ALTERNATING_USERS needs masterarn in the secret (the ARN of a secret of a user that may create and alter users)');
+  }
+  return strategy;
+}
+
+/** The Data API target of a secret: its cluster or workgroup, and its database. */
+export function dataApiTarget(secret: RedshiftSecret): DataApiTarget {
+  return secret.dbClusterIdentifier !== undefined
+    ? { ClusterIdentifier: secret.dbClusterIdentifier, Database: secret.dbname }
+    : { WorkgroupName: secret.workgroupName, Database: secret.dbname };
+}
+
+/** Throws unless `pending` is a valid successor of `current` under the strategy: same target, expected username. */
+export function checkPendingFitsCurrent(current: RedshiftSecret, pending: RedshiftSecret, strategy: Strategy, what = 'AWSPENDING'): void {
+  checkUsernameForStrategy(pending.username, strategy, what);
+  const expected = strategy === 'SINGLE_USER' ? current.username : alternateUsername(current.username);
+  if (pending.username !== expected) {
+    throw new Error(`${what}: username ${JSON.stringify(pending.username)} does not fit ${strategy}: expected ${JSON.stringify(expected)} (AWSCURRENT is ${JSON.stringify(current.username)})`);
+  }
+  if (pending.dbClusterIdentifier !== current.dbClusterIdentifier
+    || pending.workgroupName !== current.workgroupName
+    || pending.dbname !== current.dbname) {
+    throw new Error(`${what}: dbClusterIdentifier, workgroupName and dbname must be the same as in AWSCURRENT`);
+  }
+}
+
+/** The secret string of the next version: a copy of `current` with a new password (and, if given, username). */
+export function pendingSecretString(current: RedshiftSecret, password: string, username: string): string {
+  return JSON.stringify({ ...current.fields, username, password });
+}

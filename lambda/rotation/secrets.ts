@@ -1,0 +1,209 @@
+/**
+ * Secrets Manager: the entry checks, reading versions, drawing a password under Redshift's rules, putting the
+ * pending version, moving AWSCURRENT, and the probe secrets testSecret (and setSecret's recovery) use.
+ */
+import { createHash, randomBytes } from 'crypto';
+// the SDK is bundled into the handler at build time (esbuild), so it is a devDependency
+// eslint-disable-next-line import/no-extraneous-dependencies
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  DescribeSecretCommandOutput,
+  GetRandomPasswordCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { HandlerConfig } from './config';
+import { describeSdkError, errorName, Redactor, RotationError } from './errors';
+import { passwordProblems, punctuationAllowed, REDSHIFT_FORBIDDEN_CHARACTERS } from './password';
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+export const PROBE_TAG = 'RotationProbeFor';
+
+/**
+ * The reference functions' entry checks: rotation enabled, the token a version of the secret, already AWSCURRENT
+ * (then `done`: nothing to do), staged AWSPENDING (else an error).
+ */
+export function entryCheck(description: Pick<DescribeSecretCommandOutput, 'RotationEnabled' | 'VersionIdsToStages'>, token: string): 'proceed' | 'done' {
+  if (description.RotationEnabled !== true) throw new RotationError('rotation is not enabled for the secret');
+  const stages = description.VersionIdsToStages?.[token];
+  if (!stages) throw new RotationError('ClientRequestToken is not a version of the secret');
+  if (stages.includes(AWSCURRENT)) return 'done';
+  if (!stages.includes(AWSPENDING)) throw new RotationError('ClientRequestToken is not staged AWSPENDING');
+  return 'proceed';
+}
+
+/** The version that carries `stage`, if any. */
+export function versionWithStage(description: Pick<DescribeSecretCommandOutput, 'VersionIdsToStages'>, stage: string): string | undefined {
+  return Object.entries(description.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
+}
+
+/** The value of a tag, if the secret has it. */
+export function tagValue(description: Pick<DescribeSecretCommandOutput, 'Tags'>, key: string): string | undefined {
+  return description.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** The common name prefix of a secret's probes: `${prefix}${sha256(secretArn) first 16 hex}`. */
+export function probeNamePrefix(prefix: string, secretArn: string): string {
+  return prefix + createHash('sha256').update(secretArn, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** A probe secret name: `${prefix}${hash}-${random 8 hex}`. */
+export function probeName(prefix: string, secretArn: string, random8hex: string = randomBytes(4).toString('hex')): string {
+  return `${probeNamePrefix(prefix, secretArn)}-${random8hex}`;
+}
+
+export class SecretsApi {
+  constructor(private readonly client: SecretsManagerClient, private readonly redactor: Redactor) {}
+
+  private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw new RotationError(`Secrets Manager ${operation} failed: ${describeSdkError(err, this.redactor, withMessage)}`);
+    }
+  }
+
+  public async describe(secretId: string): Promise<DescribeSecretCommandOutput> {
+    return this.call('DescribeSecret', true, () => this.client.send(new DescribeSecretCommand({ SecretId: secretId })));
+  }
+
+  /**
+   * The SecretString of a version, or undefined when it does not exist and `allowMissing` is set. Passwords found
+   * in it are remembered by the redactor.
+   */
+  public async secretString(
+    secretId: string, selector: { stage?: string; versionId?: string }, what: string, allowMissing = false,
+  ): Promise<string | undefined> {
+    let value: string | undefined;
+    try {
+      const output = await this.client.send(new GetSecretValueCommand({
+        SecretId: secretId, VersionStage: selector.stage, VersionId: selector.versionId,
+      }));
+      value = output.SecretString;
+    } catch (err) {
+      if (allowMissing && errorName(err) === 'ResourceNotFoundException') return undefined;
+      throw new RotationError(`cannot read ${what}: Secrets Manager GetSecretValue failed: ${describeSdkError(err, this.redactor, true)}`);
+    }
+    if (typeof value !== 'string') throw new RotationError(`${what} has no SecretString`);
+    this.remember(value);
+    return value;
+  }
+
+  /** Remembers the password (and the whole string) of a secret string for redaction. */
+  public remember(secretString: string): void {
+    this.redactor.add(secretString);
+    try {
+      const parsed = JSON.parse(secretString) as Record<string, unknown>;
+      if (parsed && typeof parsed === 'object' && typeof parsed.password === 'string') this.redactor.add(parsed.password);
+    } catch {
+      // not JSON: the whole string is remembered already
+    }
+  }
+
+  /** A new password under Redshift's rules and the configured length and exclusions. */
+  public async randomPassword(config: HandlerConfig): Promise<string> {
+    const output = await this.call('GetRandomPassword', true, () => this.client.send(new GetRandomPasswordCommand({
+      PasswordLength: config.passwordLength,
+      ExcludeCharacters: REDSHIFT_FORBIDDEN_CHARACTERS + config.excludeCharacters,
+      ExcludePunctuation: punctuationAllowed(config.excludeCharacters) ? undefined : true,
+      IncludeSpace: false,
+      RequireEachIncludedType: true,
+    })));
+    const password = output.RandomPassword;
+    if (typeof password !== 'string') throw new RotationError('Secrets Manager GetRandomPassword returned no password');
+    this.redactor.add(password);
+    const problems = passwordProblems(password, config.passwordLength, config.excludeCharacters);
+    if (problems.length > 0) throw new RotationError(`GetRandomPassword returned a password Redshift would refuse (${problems.join('; ')})`);
+    return password;
+  }
+
+  public async putPending(secretArn: string, token: string, secretString: string): Promise<void> {
+    this.remember(secretString);
+    await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
+      SecretId: secretArn,
+      ClientRequestToken: token,
+      SecretString: secretString,
+      VersionStages: [AWSPENDING],
+    })));
+  }
+
+  /** Moves AWSCURRENT to `token`, removing it from `currentVersion` (AWSPREVIOUS follows). */
+  public async moveCurrent(secretArn: string, token: string, currentVersion: string | undefined): Promise<void> {
+    await this.call('UpdateSecretVersionStage', true, () => this.client.send(new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: AWSCURRENT,
+      MoveToVersionId: token,
+      RemoveFromVersionId: currentVersion,
+    })));
+  }
+
+  /** Force-deletes the probes of `secretArn` an earlier crash left behind; returns how many. */
+  public async deleteLeftoverProbes(prefix: string, secretArn: string): Promise<number> {
+    const namePrefix = probeNamePrefix(prefix, secretArn);
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListSecrets', true, () => this.client.send(new ListSecretsCommand({
+        Filters: [{ Key: 'name', Values: [namePrefix] }],
+        NextToken: nextToken,
+      })));
+      for (const entry of page.SecretList ?? []) {
+        // the name filter matches prefixes; check it and the tag to touch only this secret's probes
+        const probeFor = entry.Tags?.find((t) => t.Key === PROBE_TAG)?.Value;
+        const tagged = probeFor === undefined || probeFor === secretArn;
+        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && tagged) arns.push(entry.ARN);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    for (const arn of arns) await this.deleteProbe(arn);
+    return arns.length;
+  }
+
+  public async createProbe(prefix: string, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
+    this.remember(secretString);
+    const output = await this.call('CreateSecret', false, () => this.client.send(new CreateSecretCommand({
+      Name: probeName(prefix, secretArn),
+      Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
+      SecretString: secretString,
+      KmsKeyId: kmsKeyId,
+      Tags: [{ Key: PROBE_TAG, Value: secretArn }],
+    })));
+    if (!output.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
+    return output.ARN;
+  }
+
+  public async deleteProbe(probeArn: string): Promise<void> {
+    await this.call('DeleteSecret', true, () => this.client.send(new DeleteSecretCommand({ SecretId: probeArn, ForceDeleteWithoutRecovery: true })));
+  }
+
+  /**
+   * Runs `fn` with a probe secret holding `secretString` (same KMS key as the rotated secret): leftovers of the
+   * secret are removed first, and the probe is force-deleted afterwards, also when `fn` fails.
+   */
+  public async withProbe<T>(
+    config: HandlerConfig, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
+  ): Promise<T> {
+    await this.deleteLeftoverProbes(config.probeSecretPrefix, secretArn);
+    const probeArn = await this.createProbe(config.probeSecretPrefix, secretArn, kmsKeyId, secretString);
+    let result: T;
+    try {
+      result = await fn(probeArn);
+    } catch (err) {
+      try {
+        await this.deleteProbe(probeArn);
+      } catch {
+        // the first error is the one to report; the next attempt removes the leftover probe
+      }
+      throw err;
+    }
+    await this.deleteProbe(probeArn);
+    return result;
+  }
+}

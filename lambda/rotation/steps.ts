@@ -1,0 +1,29 @@
+/**
+ * The steps both strategies share: createSecret, testSecret and finishSecret.
+ */
+import { RotationContext, pendingString } from './context';
+import { alternateUsername, checkPendingFitsCurrent, parseRedshiftSecret, pendingSecretString } from './secret';
+import { AWSCURRENT, AWSPENDING, versionWithStage } from './secrets';
+import { SELECT_ONE } from './sql';
+
+/** If AWSPENDING of the token exists, nothing to do; else a copy of AWSCURRENT with a new password (and username). */
+export async function createSecret(ctx: RotationContext): Promise<void> {
+  if (await pendingString(ctx, true) !== undefined) return;
+  const username = ctx.strategy === 'ALTERNATING_USERS' ? alternateUsername(ctx.current.username) : ctx.current.username;
+  const password = await ctx.secrets.randomPassword(ctx.config);
+  await ctx.secrets.putPending(ctx.arn, ctx.token, pendingSecretString(ctx.current, password, username));
+}
+
+/** `SELECT 1` and each configured test statement as the pending credentials, through a probe secret. */
+export async function testSecret(ctx: RotationContext): Promise<void> {
+  const pending = (await pendingString(ctx, false))!;
+  checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
+  await ctx.secrets.withProbe(ctx.config, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
+    for (const sql of [SELECT_ONE, ...ctx.config.testStatements]) await ctx.data.execute(ctx.target, probeArn, sql);
+  });
+}
+
+/** Moves AWSCURRENT to the token (AWSPREVIOUS follows). */
+export async function finishSecret(ctx: RotationContext): Promise<void> {
+  await ctx.secrets.moveCurrent(ctx.arn, ctx.token, versionWithStage(ctx.description, AWSCURRENT));
+}
