@@ -1,1 +1,6 @@
-export {};
+export { RotationStrategy } from './strategy';
+export { RedshiftTarget, RedshiftTargetType, WorkgroupTargetOptions, CfnWorkgroupTargetOptions } from './target';
+export { RotationNetwork, RotationNetworkType } from './network';
+export { RotationSchedule, RotationCronOptions } from './schedule';
+export { IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps } from './rotation-function';
+export { RedshiftSecretRotation, RedshiftSecretRotationProps } from './redshift-secret-rotation';

@@ -1,0 +1,530 @@
+import * as crypto from 'crypto';
+import { Annotations, Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { RotationNetwork } from './network';
+import {
+  IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps, passwordExclusions, validateFunctionProps,
+} from './rotation-function';
+import { RotationSchedule, rateExpression } from './schedule';
+import { RotationStrategy } from './strategy';
+import { RedshiftTarget } from './target';
+
+/**
+ * Properties of a `RedshiftSecretRotation`.
+ */
+export interface RedshiftSecretRotationProps {
+  /**
+   * The cluster or Serverless workgroup the credentials are for.
+   */
+  readonly target: RedshiftTarget;
+
+  /**
+   * The database the rotation function connects to (`dbname` of the secret).
+   *
+   * @default 'dev'
+   */
+  readonly database?: string;
+
+  /**
+   * The database user whose credentials a new secret holds. The user must exist with the secret's password
+   * (or be the admin user of a cluster or namespace whose password the secret sets). Give `username` or `secret`.
+   *
+   * @default - none: `secret` must be given
+   */
+  readonly username?: string;
+
+  /**
+   * An existing secret to rotate, used as is: a JSON secret with `username`, `password`, and `dbClusterIdentifier`
+   * or `workgroupName` (and `masterarn` for alternating users). Give `username` or `secret`.
+   *
+   * @default - none: a secret is created for `username`
+   */
+  readonly secret?: secretsmanager.ISecret;
+
+  /**
+   * How the credentials are rotated.
+   *
+   * @default - `ALTERNATING_USERS` when `masterSecret` or `masterUsername` is given, else `SINGLE_USER`
+   */
+  readonly strategy?: RotationStrategy;
+
+  /**
+   * An existing secret of a user that may create and alter users (the admin), for `ALTERNATING_USERS`.
+   *
+   * @default - none, or the one created from `masterUsername`
+   */
+  readonly masterSecret?: secretsmanager.ISecret;
+
+  /**
+   * Create the master secret for this admin user, wire it as the admin password of the target (the
+   * `MasterUserPassword` of a `CfnCluster`, or the `AdminUserPassword` of the namespace of a `CfnWorkgroup`,
+   * defined in this app) through a dynamic reference, and rotate it too, with `SINGLE_USER`.
+   *
+   * @default - no master secret is created
+   */
+  readonly masterUsername?: string;
+
+  /**
+   * Rotate after this interval, from 4 hours to 1000 days. Give `automaticallyAfter` or `schedule`.
+   *
+   * @default - `Duration.days(30)` when `schedule` is not given
+   */
+  readonly automaticallyAfter?: Duration;
+
+  /**
+   * When to rotate: a rate or a cron expression (UTC). Give `automaticallyAfter` or `schedule`.
+   *
+   * @default - every `automaticallyAfter`
+   */
+  readonly schedule?: RotationSchedule;
+
+  /**
+   * How long the rotation window lasts after the schedule starts it, in whole hours (1 to 24).
+   *
+   * @default - Secrets Manager's default: one hour for schedules in hours, the rest of the UTC day otherwise
+   */
+  readonly rotationWindow?: Duration;
+
+  /**
+   * Whether to rotate as soon as the rotation is deployed or its configuration changes.
+   *
+   * @default true
+   */
+  readonly rotateImmediatelyOnUpdate?: boolean;
+
+  /**
+   * Characters never used in passwords, in addition to the ones Redshift forbids (`'` `"` `\` `/` `@` and space).
+   * The rotation function draws the passwords, so this is a setting of the function: secrets with different
+   * values get different shared functions.
+   *
+   * @default - only the characters Redshift forbids
+   */
+  readonly excludeCharacters?: string;
+
+  /**
+   * Length of the passwords, 8 to 64. A setting of the function, like `excludeCharacters`.
+   *
+   * @default 32
+   */
+  readonly passwordLength?: number;
+
+  /**
+   * The KMS key that encrypts the secret (and a created master secret). For a given `secret`, the key the
+   * function must be allowed to use when it is not known from the secret.
+   *
+   * @default - the secret's own key if known, else the AWS managed key `aws/secretsmanager`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The VPC of the rotation function. The function reaches Redshift through the Data API, so it needs a VPC only
+   * when your organisation requires one.
+   *
+   * @default - the function is not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of the rotation function in `vpc`.
+   *
+   * @default - the VPC's private subnets (with egress if there are any, else isolated)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the rotation function.
+   *
+   * @default - a security group of its own that allows only outbound HTTPS
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * How the rotation function reaches Secrets Manager and the Data API from `vpc`.
+   *
+   * @default - `RotationNetwork.interfaceEndpoints()` when the subnets are isolated, else `RotationNetwork.natGateway()`
+   */
+  readonly network?: RotationNetwork;
+
+  /**
+   * The rotation function to use, e.g. one shared by secrets of several stacks, or one imported with
+   * `RedshiftRotationFunction.fromFunctionArn()`. Then `vpc`, `vpcSubnets`, `securityGroups`, `network` and
+   * `testStatements` cannot be given (they are settings of the function).
+   *
+   * @default - the stack's shared function for this network placement and password settings, created on first use
+   */
+  readonly rotationFunction?: IRedshiftRotationFunction;
+
+  /**
+   * SQL statements the new credentials must run in the testSecret step, after `SELECT 1`. A setting of the
+   * function, like `excludeCharacters`.
+   *
+   * @default - only `SELECT 1`
+   */
+  readonly testStatements?: string[];
+
+  /**
+   * An SNS topic told about each failed rotation of the secret (and of a created master secret).
+   *
+   * @default - no notification; see `metricRotationFailures()`
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * A name for the created secret.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly secretName?: string;
+}
+
+const WARNING_PREFIX = 'cdk-redshift-rotation';
+
+/**
+ * Rotates the credentials of an Amazon Redshift user (provisioned cluster or Serverless workgroup) kept in a
+ * Secrets Manager secret, with the stack's shared Node.js rotation function, which runs all of its SQL through
+ * the Redshift Data API.
+ *
+ * Adds the secret (unless given), its rotation schedule and, with `alarmTopic`, one EventBridge rule to the
+ * stack; the function, its role and network resources are created once per stack and shared.
+ */
+export class RedshiftSecretRotation extends Construct implements ec2.IConnectable {
+  /**
+   * The tag that tells the rotation function the strategy of a secret (`SINGLE_USER` or `ALTERNATING_USERS`).
+   */
+  public static readonly STRATEGY_TAG_KEY = 'redshift-rotation:strategy';
+
+  /** The rotated secret. */
+  public readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The master secret used for alternating users, given or created.
+   *
+   * @default - none (single user)
+   */
+  public readonly masterSecret?: secretsmanager.ISecret;
+
+  /** The function that rotates the secret. */
+  public readonly rotationFunction: IRedshiftRotationFunction;
+
+  /** The strategy the secret is rotated with. */
+  public readonly strategy: RotationStrategy;
+
+  /** The target of the credentials. */
+  public readonly target: RedshiftTarget;
+
+  /** The secret's rotation schedule. */
+  public readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
+
+  /**
+   * The rotation schedule of the created master secret.
+   *
+   * @default - no master secret was created
+   */
+  public readonly masterRotationSchedule?: secretsmanager.CfnRotationSchedule;
+
+  private failureRule?: events.Rule;
+  private readonly monitoredSecrets: secretsmanager.ISecret[];
+
+  constructor(scope: Construct, id: string, props: RedshiftSecretRotationProps) {
+    super(scope, id);
+    validateProps(props);
+    this.target = props.target;
+    const database = props.database ?? 'dev';
+    const hasMaster = props.masterSecret !== undefined || props.masterUsername !== undefined;
+    this.strategy = props.strategy ?? (hasMaster ? RotationStrategy.ALTERNATING_USERS : RotationStrategy.SINGLE_USER);
+    if (this.strategy === RotationStrategy.ALTERNATING_USERS && !hasMaster) {
+      throw new Error('strategy: ALTERNATING_USERS needs a master secret to create and alter the alternate user; give masterSecret or masterUsername');
+    }
+    if (this.strategy === RotationStrategy.SINGLE_USER && hasMaster) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:masterUnused`,
+        'strategy is SINGLE_USER: the master secret is not used to rotate this secret (a created master secret is still wired and rotated)');
+    }
+    if (props.username !== undefined && !Token.isUnresolved(props.username)) {
+      validateUsername(props.username, 'username', this.strategy === RotationStrategy.ALTERNATING_USERS);
+    }
+
+    // The rotation function: given, or the stack's shared one for this placement and password settings.
+    const functionProps: RedshiftRotationFunctionProps = {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      network: props.network,
+      passwordLength: props.passwordLength,
+      excludeCharacters: props.excludeCharacters,
+      testStatements: props.testStatements,
+    };
+    this.rotationFunction = props.rotationFunction ?? sharedFunction(this, functionProps);
+    const fn = this.rotationFunction;
+    if (props.rotationFunction instanceof RedshiftRotationFunction) {
+      if (props.passwordLength !== undefined && props.passwordLength !== props.rotationFunction.passwordLength) {
+        throw new Error(`passwordLength: the rotationFunction draws passwords of ${props.rotationFunction.passwordLength} characters; set passwordLength on the function instead`);
+      }
+      if (props.excludeCharacters !== undefined && props.excludeCharacters !== props.rotationFunction.excludeCharacters) {
+        throw new Error('excludeCharacters: differs from the rotationFunction\'s excludeCharacters; set it on the function instead');
+      }
+    }
+    if (this.target._isWildcardWorkgroup) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:workgroupArnUnknown`,
+        'target: a workgroup given by name only lets the rotation function run statements on every workgroup of the account and region; '
+        + 'pass workgroupArn to RedshiftTarget.workgroup() to scope it (the function still logs in only with the secrets it rotates)');
+    }
+    fn.addTarget(this.target);
+
+    const schedule = this.rotationRules(props);
+    const rotateImmediately = props.rotateImmediatelyOnUpdate;
+
+    // The master secret: given, or created and wired as the admin password.
+    this.monitoredSecrets = [];
+    if (props.masterSecret) {
+      this.masterSecret = props.masterSecret;
+      fn.addMasterSecret(props.masterSecret);
+    } else if (props.masterUsername !== undefined) {
+      const wiring = this.target._prepareAdminPassword(this, props.masterUsername);
+      const master = new secretsmanager.Secret(this, 'MasterSecret', {
+        description: `Admin credentials of ${describeTarget(this.target)} (rotated by cdk-redshift-rotation)`,
+        encryptionKey: props.encryptionKey,
+        generateSecretString: {
+          secretStringTemplate: Stack.of(this).toJsonString({
+            engine: 'redshift', username: props.masterUsername, dbname: database, ...wiring.fields,
+          }),
+          generateStringKey: 'password',
+          excludeCharacters: passwordExclusions(props.excludeCharacters),
+          passwordLength: props.passwordLength ?? passwordLengthOf(fn),
+          requireEachIncludedType: true,
+        },
+      });
+      Tags.of(master).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, RotationStrategy.SINGLE_USER);
+      const validation = wiring.wire(master);
+      this.node.addValidation({ validate: validation });
+      this.masterSecret = master;
+      this.masterRotationSchedule = this.addSchedule('MasterRotationSchedule', master, schedule, rotateImmediately);
+      this.monitoredSecrets.push(master);
+    }
+
+    // The secret: given, or created with a password drawn under Redshift's rules.
+    if (props.secret) {
+      this.secret = props.secret;
+      Tags.of(props.secret).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+    } else {
+      const template: { [key: string]: string } = {
+        engine: 'redshift',
+        username: props.username!,
+        dbname: database,
+        ...this.target._secretFields(),
+      };
+      if (this.strategy === RotationStrategy.ALTERNATING_USERS) {
+        template.masterarn = this.masterSecret!.secretArn;
+      }
+      const created = new secretsmanager.Secret(this, 'Secret', {
+        secretName: props.secretName,
+        description: `Credentials of ${props.username} on ${describeTarget(this.target)} (rotated by cdk-redshift-rotation, ${this.strategy})`,
+        encryptionKey: props.encryptionKey,
+        generateSecretString: {
+          secretStringTemplate: Stack.of(this).toJsonString(template),
+          generateStringKey: 'password',
+          excludeCharacters: passwordExclusions(props.excludeCharacters),
+          passwordLength: props.passwordLength ?? passwordLengthOf(fn),
+          requireEachIncludedType: true,
+        },
+      });
+      Tags.of(created).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+      this.secret = created;
+    }
+    const key = props.encryptionKey ?? this.secret.encryptionKey;
+    if (key) {
+      fn.addEncryptionKey(key);
+    }
+
+    this.rotationSchedule = this.addSchedule('RotationSchedule', this.secret, schedule, rotateImmediately);
+    if (this.masterRotationSchedule && this.strategy === RotationStrategy.ALTERNATING_USERS) {
+      // the first alternating rotation logs in as the master: let the master's own first rotation go first
+      this.rotationSchedule.node.addDependency(this.masterRotationSchedule);
+    }
+    this.monitoredSecrets.unshift(this.secret);
+
+    if (props.alarmTopic) {
+      this.failureEventRule().addTarget(new targets.SnsTopic(props.alarmTopic, {
+        message: events.RuleTargetInput.fromText(
+          `Rotation of the Redshift secret ${events.EventField.fromPath('$.detail.additionalEventData.SecretId')} failed: `
+          + `${events.EventField.fromPath('$.detail.errorMessage')}`),
+      }));
+    }
+  }
+
+  /**
+   * The security groups of the rotation function. Throws when the function is not in a VPC.
+   */
+  public get connections(): ec2.Connections {
+    return this.rotationFunction.connections;
+  }
+
+  /**
+   * Grants reading the secret (`GetSecretValue`, `DescribeSecret`, and decrypting with its key).
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
+  }
+
+  /**
+   * The number of failed rotations of the secret (and of a created master secret).
+   *
+   * Counts the Secrets Manager `RotationFailed` events (delivered to EventBridge through CloudTrail) that an
+   * EventBridge rule of this construct matches: the `AWS/Events` `TriggeredRules` metric of that rule, summed over
+   * 5 minutes unless `props` say otherwise. The first call adds the rule (no target) when `alarmTopic` did not.
+   * The metric has no data points until a rotation fails: alarm on it with
+   * `treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING`.
+   */
+  public metricRotationFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const rule = this.failureEventRule();
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: rule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private failureEventRule(): events.Rule {
+    if (!this.failureRule) {
+      this.failureRule = new events.Rule(this, 'RotationFailedRule', {
+        description: `RotationFailed events of the Redshift secret ${this.node.path}`,
+        eventPattern: {
+          source: ['aws.secretsmanager'],
+          detailType: ['AWS Service Event via CloudTrail'],
+          detail: {
+            eventSource: ['secretsmanager.amazonaws.com'],
+            eventName: ['RotationFailed'],
+            additionalEventData: {
+              SecretId: this.monitoredSecrets.flatMap((s) => (s.secretFullArn
+                ? [s.secretFullArn]
+                : events.Match.prefix(`${s.secretArn}-`))),
+            },
+          },
+        },
+      });
+    }
+    return this.failureRule;
+  }
+
+  private rotationRules(props: RedshiftSecretRotationProps): secretsmanager.CfnRotationSchedule.RotationRulesProperty {
+    const expression = props.schedule
+      ? props.schedule.expressionString
+      : rateExpression(props.automaticallyAfter ?? Duration.days(30), 'automaticallyAfter');
+    let duration: string | undefined;
+    if (props.rotationWindow) {
+      const hours = props.rotationWindow.toHours({ integral: false });
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24) {
+        throw new Error(`rotationWindow: must be a whole number of hours from 1 to 24, got ${props.rotationWindow.toHumanString()}`);
+      }
+      const rate = /^rate\((\d+) hours?\)$/.exec(expression);
+      if (rate && hours >= Number(rate[1])) {
+        throw new Error(`rotationWindow: ${hours}h must be shorter than the rotation interval (${expression})`);
+      }
+      duration = `${hours}h`;
+    }
+    return { scheduleExpression: expression, duration };
+  }
+
+  private addSchedule(id: string, secret: secretsmanager.ISecret, rules: secretsmanager.CfnRotationSchedule.RotationRulesProperty,
+    rotateImmediatelyOnUpdate: boolean | undefined): secretsmanager.CfnRotationSchedule {
+    const schedule = new secretsmanager.CfnRotationSchedule(this, id, {
+      secretId: secret.secretArn,
+      rotationLambdaArn: this.rotationFunction.functionArn,
+      rotationRules: rules,
+      rotateImmediatelyOnUpdate,
+    });
+    // the first rotation runs at deployment: wait for the function, its permissions and endpoints, and the database
+    schedule.node.addDependency(this.rotationFunction);
+    const resource = this.target._resource;
+    if (resource && Stack.of(resource) === Stack.of(this)) {
+      schedule.node.addDependency(resource);
+    }
+    return schedule;
+  }
+}
+
+function validateProps(props: RedshiftSecretRotationProps): void {
+  if (props.username !== undefined && props.secret !== undefined) {
+    throw new Error('username: give username (a secret is created) or secret (an existing one), not both');
+  }
+  if (props.username === undefined && props.secret === undefined) {
+    throw new Error('username: give username (a secret is created) or secret (an existing one)');
+  }
+  if (props.masterSecret !== undefined && props.masterUsername !== undefined) {
+    throw new Error('masterUsername: give masterSecret (an existing one) or masterUsername (one is created), not both');
+  }
+  if (props.masterUsername !== undefined && !Token.isUnresolved(props.masterUsername)) {
+    validateUsername(props.masterUsername, 'masterUsername', false);
+  }
+  if (props.automaticallyAfter !== undefined && props.schedule !== undefined) {
+    throw new Error('schedule: give automaticallyAfter or schedule, not both');
+  }
+  if (props.secret !== undefined && props.secretName !== undefined) {
+    throw new Error('secretName: names a created secret; it cannot rename the given secret');
+  }
+  if (props.database !== undefined && !Token.isUnresolved(props.database) && !/^[a-z_][a-z0-9_$]{0,126}$/.test(props.database)) {
+    throw new Error(`database: '${props.database}' is not a plain Redshift database name`);
+  }
+  if (props.rotationFunction) {
+    for (const [name, value] of [['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
+      ['network', props.network], ['testStatements', props.testStatements]] as const) {
+      if (value !== undefined) {
+        throw new Error(`${name}: a setting of the rotation function; with rotationFunction, set it on that function instead`);
+      }
+    }
+  }
+  validateFunctionProps({
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups,
+    network: props.network,
+    passwordLength: props.passwordLength,
+    excludeCharacters: props.excludeCharacters,
+    testStatements: props.testStatements,
+  });
+}
+
+function validateUsername(username: string, prop: string, alternating: boolean): void {
+  const max = alternating ? 121 : 127;
+  if (!/^[a-z_][a-z0-9_$]*$/.test(username)) {
+    throw new Error(`${prop}: '${username}' must be a plain lowercase Redshift identifier (^[a-z_][a-z0-9_$]*$)`);
+  }
+  if (Buffer.byteLength(username) > max) {
+    throw new Error(`${prop}: '${username}' is longer than ${max} bytes${alternating ? ' (the alternate user appends _clone)' : ''}`);
+  }
+}
+
+function sharedFunction(scope: Construct, props: RedshiftRotationFunctionProps): RedshiftRotationFunction {
+  const stack = Stack.of(scope);
+  const key = RedshiftRotationFunction._configKey(props);
+  const id = key === '' ? 'RedshiftRotationFunction' : `RedshiftRotationFunction${shortHash(key)}`;
+  const existing = stack.node.tryFindChild(id);
+  if (existing instanceof RedshiftRotationFunction) {
+    return existing;
+  }
+  return new RedshiftRotationFunction(stack, id, props);
+}
+
+function shortHash(value: string): string {
+  return crypto.createHash('sha256').update(value).digest('hex').slice(0, 8).toUpperCase();
+}
+
+function passwordLengthOf(fn: IRedshiftRotationFunction): number | undefined {
+  return fn instanceof RedshiftRotationFunction ? fn.passwordLength : undefined;
+}
+
+function describeTarget(target: RedshiftTarget): string {
+  const name = target.clusterIdentifier ?? target.workgroupName ?? '';
+  const literal = Token.isUnresolved(name) ? '' : ` ${name}`;
+  return target.clusterIdentifier !== undefined ? `Redshift cluster${literal}` : `Redshift Serverless workgroup${literal}`;
+}

@@ -1,0 +1,591 @@
+import * as path from 'path';
+import { Arn, ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct } from 'constructs';
+import { RotationNetwork } from './network';
+import { RedshiftTarget } from './target';
+
+/** Characters Redshift never accepts in a password: `'` `"` `\` `/` `@` and space. */
+const REDSHIFT_FORBIDDEN = '\'"\\/@ ';
+const DEFAULT_PASSWORD_LENGTH = 32;
+const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
+
+/**
+ * A function that rotates Redshift secrets: a `RedshiftRotationFunction` of this app or one imported by ARN.
+ */
+export interface IRedshiftRotationFunction extends IConstruct, ec2.IConnectable, iam.IGrantable {
+  /**
+   * The ARN of the Lambda function, as the secrets' rotation schedules name it.
+   *
+   * @attribute
+   */
+  readonly functionArn: string;
+
+  /**
+   * Whether the function runs in a VPC.
+   */
+  readonly isInVpc: boolean;
+
+  /**
+   * Allows the function to run statements on a cluster or workgroup (`redshift-data:ExecuteStatement` and
+   * `BatchExecuteStatement` on its ARN). Each distinct target adds one ARN to the role's policy.
+   * Does nothing for an imported function, whose role is managed where it is defined.
+   */
+  addTarget(target: RedshiftTarget): void;
+
+  /**
+   * Allows the function to read a master secret (`GetSecretValue`, `DescribeSecret`). Master secrets the function
+   * also rotates need no such grant; each other distinct master adds one ARN to the role's policy.
+   * Does nothing for an imported function.
+   */
+  addMasterSecret(secret: secretsmanager.ISecret): void;
+
+  /**
+   * Allows the function to use a KMS key through Secrets Manager only (`kms:Decrypt`, `kms:GenerateDataKey` with
+   * `kms:ViaService`), for secrets encrypted with it and their probe secrets. Does nothing for an imported function.
+   */
+  addEncryptionKey(key: kms.IKey): void;
+}
+
+/**
+ * Properties of a `RedshiftRotationFunction`.
+ */
+export interface RedshiftRotationFunctionProps {
+  /**
+   * The VPC to place the function in. The function reaches Redshift through the Data API, so it needs a VPC only
+   * when your organisation requires one.
+   *
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of `vpc` for the function (and for the endpoints `RotationNetwork.interfaceEndpoints()` creates).
+   *
+   * @default - the VPC's private subnets (with egress if there are any, else isolated)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the function.
+   *
+   * @default - a security group of its own that allows only outbound HTTPS to the endpoints
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * How the function reaches the Secrets Manager and Redshift Data API endpoints from `vpc`.
+   *
+   * @default - `RotationNetwork.interfaceEndpoints()` when the subnets are isolated, else
+   * `RotationNetwork.natGateway()`; nothing without `vpc`
+   */
+  readonly network?: RotationNetwork;
+
+  /**
+   * Length of the passwords the function draws, 8 to 64 (Redshift's limits).
+   *
+   * @default 32
+   */
+  readonly passwordLength?: number;
+
+  /**
+   * Characters never used in passwords, in addition to the ones Redshift forbids (`'` `"` `\` `/` `@` and space).
+   *
+   * @default - only the characters Redshift forbids
+   */
+  readonly excludeCharacters?: string;
+
+  /**
+   * SQL statements that the new credentials must run in the testSecret step, after `SELECT 1`.
+   *
+   * @default - only `SELECT 1`
+   */
+  readonly testStatements?: string[];
+
+  /**
+   * Name prefix of the probe secrets the function creates (and may only create) to test new credentials.
+   *
+   * @default 'redshift-rotation-probe/'
+   */
+  readonly probeSecretPrefix?: string;
+
+  /**
+   * How long one SQL statement may run before it is cancelled and the step fails.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly statementTimeout?: Duration;
+
+  /**
+   * The Lambda function's timeout.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * The Lambda function's memory, in MiB.
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * The Node.js runtime.
+   *
+   * @default - the latest Node.js runtime Lambda offers in the stack's region (`determineLatestNodeRuntime`)
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * A permissions boundary for the function's role (`iam.PermissionsBoundary.of(scope).apply()` works too).
+   *
+   * @default - no permissions boundary
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+
+  /**
+   * A name for the function.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+}
+
+/**
+ * The rotation Lambda function (Node.js, arm64) with its role, log group and network placement. One function
+ * rotates any number of Redshift secrets, of both strategies, on provisioned clusters and Serverless workgroups;
+ * each `RedshiftSecretRotation` shares the stack's function unless it is given one.
+ *
+ * The role has a constant size: the secret permissions are conditioned on the secret's rotation function being
+ * this one (`secretsmanager:resource/AllowRotationLambdaArn`), so adding a secret changes no policy.
+ */
+export class RedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
+  /**
+   * Uses a rotation function defined elsewhere (another stack or app of the same account), e.g. the
+   * `functionArn` of a `RedshiftRotationFunction`. Its role and invoke permission are managed where it is
+   * defined: call `addTarget()` / `addMasterSecret()` / `addEncryptionKey()` on it there for the secrets
+   * rotated here.
+   */
+  public static fromFunctionArn(scope: Construct, id: string, functionArn: string): IRedshiftRotationFunction {
+    return new ImportedRedshiftRotationFunction(scope, id, functionArn);
+  }
+
+  /** The Lambda function. */
+  public readonly lambdaFunction: lambda.Function;
+
+  /** The function's role. */
+  public readonly role: iam.IRole;
+
+  /** The function's log group. */
+  public readonly logGroup: logs.ILogGroup;
+
+  /** The ARN of the Lambda function. */
+  public readonly functionArn: string;
+
+  /** The principal the function runs as. */
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  /** Length of the passwords the function draws. */
+  public readonly passwordLength: number;
+
+  /** Characters the function never puts in a password, besides the ones Redshift forbids. */
+  public readonly excludeCharacters: string;
+
+  /** The SQL statements run in testSecret after `SELECT 1`. */
+  public readonly testStatements: string[];
+
+  /** Name prefix of the probe secrets. */
+  public readonly probeSecretPrefix: string;
+
+  /** Whether the function runs in a VPC. */
+  public readonly isInVpc: boolean;
+
+  private readonly policy: iam.Policy;
+  private readonly targets = new Map<string, RedshiftTarget>();
+  private readonly masters = new Set<string>();
+  private readonly keys = new Set<string>();
+  private dataApiStatement?: iam.PolicyStatement;
+  private masterStatement?: iam.PolicyStatement;
+  private kmsStatement?: iam.PolicyStatement;
+
+  constructor(scope: Construct, id: string, props: RedshiftRotationFunctionProps = {}) {
+    super(scope, id);
+    validateFunctionProps(props);
+    const stack = Stack.of(this);
+
+    this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
+    this.excludeCharacters = props.excludeCharacters ?? '';
+    this.testStatements = props.testStatements ?? [];
+    this.probeSecretPrefix = props.probeSecretPrefix ?? DEFAULT_PROBE_PREFIX;
+    this.isInVpc = props.vpc !== undefined;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+
+    // Permissions the function needs before it can be created (logs, and ENIs in a VPC) live in the role;
+    // the rest, which names the function's ARN, in a separate policy that the rotation schedules wait for.
+    const bootstrap = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      })],
+    });
+    if (props.vpc) {
+      bootstrap.addStatements(new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }));
+    }
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Rotates Amazon Redshift secrets through the Redshift Data API',
+      inlinePolicies: { Bootstrap: bootstrap },
+      permissionsBoundary: props.permissionsBoundary,
+    });
+    this.role = role;
+    this.grantPrincipal = role;
+
+    let securityGroups: ec2.ISecurityGroup[] | undefined;
+    let subnets: ec2.SelectedSubnets | undefined;
+    if (props.vpc) {
+      subnets = props.vpc.selectSubnets(props.vpcSubnets);
+      if (subnets.hasPublic) {
+        throw new Error('vpcSubnets: the rotation function cannot run in public subnets (a Lambda function gets no public IP there); choose PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED subnets');
+      }
+      securityGroups = props.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: 'Redshift rotation function: outbound HTTPS to Secrets Manager and the Redshift Data API only',
+        allowAllOutbound: false,
+      })];
+    }
+
+    this.lambdaFunction = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'rotation', 'index')),
+      handler: 'index.handler',
+      runtime: props.runtime ?? lambda.determineLatestNodeRuntime(this),
+      architecture: lambda.Architecture.ARM_64,
+      description: 'Rotates Amazon Redshift secrets through the Redshift Data API (cdk-redshift-rotation)',
+      functionName: props.functionName,
+      role,
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: props.memorySize ?? 256,
+      logGroup: this.logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups,
+      environment: {
+        PASSWORD_LENGTH: String(this.passwordLength),
+        EXCLUDE_CHARACTERS: this.excludeCharacters,
+        PROBE_SECRET_PREFIX: this.probeSecretPrefix,
+        TEST_STATEMENTS: JSON.stringify(this.testStatements),
+        STATEMENT_TIMEOUT_MS: String((props.statementTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      },
+    });
+    this.functionArn = this.lambdaFunction.functionArn;
+
+    if (props.vpc && subnets) {
+      const network = props.network ?? defaultNetwork(props.vpc, subnets);
+      for (const dependable of network._bind(this, props.vpc, subnets, this.lambdaFunction.connections)) {
+        this.lambdaFunction.node.addDependency(dependable);
+      }
+    }
+
+    // One invoke permission for every secret of the account: no per-secret resource.
+    this.lambdaFunction.addPermission('InvokeBySecretsManager', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+    });
+
+    const secretArn = (name: string) => stack.formatArn({
+      service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.policy = new iam.Policy(this, 'Policy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'RotatedSecrets',
+          actions: [
+            'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+          ],
+          resources: [secretArn('*')],
+          conditions: { ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'ProbeSecrets',
+          actions: [
+            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource',
+          ],
+          resources: [secretArn(`${this.probeSecretPrefix}*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'Unscoped',
+          actions: ['secretsmanager:GetRandomPassword', 'secretsmanager:ListSecrets'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnStatements',
+          actions: [
+            'redshift-data:DescribeStatement', 'redshift-data:GetStatementResult',
+            'redshift-data:CancelStatement', 'redshift-data:ListStatements',
+          ],
+          resources: ['*'],
+          conditions: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
+        }),
+      ],
+    });
+
+    addNagSuppressions(this.policy.node.defaultChild as CfnResource, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Rotated secrets: any secret of the account and region whose rotation function is this one (condition secretsmanager:resource/AllowRotationLambdaArn), so the policy does not grow with the number of secrets. '
+        + 'Probe secrets: only names under the probe prefix. GetRandomPassword and ListSecrets support no resource. '
+        + 'DescribeStatement, GetStatementResult, CancelStatement, ListStatements: only statements this role submitted (redshift-data:statement-owner-iam-userid). '
+        + 'Serverless workgroups given by name only: IAM knows workgroups by id.',
+      appliesTo: [
+        `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
+        `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.probeSecretPrefix}*`,
+        'Resource::*',
+        'Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*',
+      ],
+    }]);
+    if (props.vpc) {
+      addNagSuppressions(role.node.defaultChild as CfnResource, [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'ec2:CreateNetworkInterface and the other ENI actions Lambda needs to place the function in a VPC support no resource-level scoping (as in AWSLambdaVPCAccessExecutionRole, written inline).',
+        appliesTo: ['Resource::*'],
+      }]);
+    }
+    addNagSuppressions(role.node.defaultChild as CfnResource, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Log streams of the function\'s own log group: stream names are chosen by Lambda at run time.',
+      appliesTo: [{ regex: '/^Resource::<.*LogGroup.*\\.Arn>:\\*$/g' } as any],
+    }]);
+  }
+
+  /**
+   * The security groups of the function.
+   *
+   * Throws when the function is not in a VPC.
+   */
+  public get connections(): ec2.Connections {
+    if (!this.isInVpc) {
+      throw new Error(`${this.node.path}: the rotation function is not in a VPC and has no connections; give it a vpc to use its security groups`);
+    }
+    return this.lambdaFunction.connections;
+  }
+
+  public addTarget(target: RedshiftTarget): void {
+    const arn = target._dataApiResourceArn(this);
+    if (this.targets.has(arn)) {
+      return;
+    }
+    this.targets.set(arn, target);
+    if (!this.dataApiStatement) {
+      this.dataApiStatement = new iam.PolicyStatement({
+        sid: 'RunStatements',
+        actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+      });
+      this.policy.addStatements(this.dataApiStatement);
+    }
+    this.dataApiStatement.addResources(arn);
+  }
+
+  public addMasterSecret(secret: secretsmanager.ISecret): void {
+    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    if (this.masters.has(arn)) {
+      return;
+    }
+    this.masters.add(arn);
+    if (!this.masterStatement) {
+      this.masterStatement = new iam.PolicyStatement({
+        sid: 'MasterSecrets',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      });
+      this.policy.addStatements(this.masterStatement);
+    }
+    this.masterStatement.addResources(arn);
+    if (secret.encryptionKey) {
+      this.addEncryptionKey(secret.encryptionKey);
+    }
+  }
+
+  public addEncryptionKey(key: kms.IKey): void {
+    if (this.keys.has(key.keyArn)) {
+      return;
+    }
+    this.keys.add(key.keyArn);
+    if (!this.kmsStatement) {
+      this.kmsStatement = new iam.PolicyStatement({
+        sid: 'SecretsKeys',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.${Stack.of(this).urlSuffix}` } },
+      });
+      this.policy.addStatements(this.kmsStatement);
+    }
+    this.kmsStatement.addResources(key.keyArn);
+  }
+
+  /**
+   * The function's errors (each failed rotation step), from the `AWS/Lambda` `Errors` metric, summed over
+   * 5 minutes unless `props` say otherwise.
+   */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lambdaFunction.metricErrors(props);
+  }
+
+  /**
+   * The key that identifies the configuration of the function that secrets may share.
+   *
+   * @internal
+   */
+  public static _configKey(props: RedshiftRotationFunctionProps): string {
+    const parts: string[] = [];
+    if (props.vpc) {
+      const subnets = props.vpc.selectSubnets(props.vpcSubnets);
+      parts.push(props.vpc.node.path, ...subnets.subnets.map((s) => s.node.path));
+      parts.push(...(props.securityGroups ?? []).map((sg) => sg.node.path));
+      parts.push(props.network?._key ?? 'default');
+    }
+    if (props.passwordLength !== undefined && props.passwordLength !== DEFAULT_PASSWORD_LENGTH) {
+      parts.push(`length=${props.passwordLength}`);
+    }
+    if (props.excludeCharacters) {
+      parts.push(`exclude=${props.excludeCharacters}`);
+    }
+    if (props.testStatements && props.testStatements.length > 0) {
+      parts.push(`tests=${JSON.stringify(props.testStatements)}`);
+    }
+    return parts.join('|');
+  }
+}
+
+class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
+  public readonly functionArn: string;
+  public readonly grantPrincipal: iam.IPrincipal;
+  public readonly isInVpc = false;
+
+  constructor(scope: Construct, id: string, functionArn: string) {
+    super(scope, id);
+    if (!Token.isUnresolved(functionArn)) {
+      const parsed = Arn.split(functionArn, ArnFormat.COLON_RESOURCE_NAME);
+      if (parsed.service !== 'lambda' || parsed.resource !== 'function') {
+        throw new Error(`rotationFunction: '${functionArn}' is not the ARN of a Lambda function`);
+      }
+    }
+    this.functionArn = functionArn;
+    this.grantPrincipal = new iam.UnknownPrincipal({ resource: this });
+  }
+
+  public get connections(): ec2.Connections {
+    throw new Error(`${this.node.path}: an imported rotation function has no connections; manage its security groups where it is defined`);
+  }
+
+  public addTarget(_target: RedshiftTarget): void {}
+  public addMasterSecret(_secret: secretsmanager.ISecret): void {}
+  public addEncryptionKey(_key: kms.IKey): void {}
+}
+
+function defaultNetwork(vpc: ec2.IVpc, subnets: ec2.SelectedSubnets): RotationNetwork {
+  const isolated = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
+  const allIsolated = subnets.subnets.length > 0 && subnets.subnets.every((s) => isolated.has(s.subnetId));
+  return allIsolated ? RotationNetwork.interfaceEndpoints() : RotationNetwork.natGateway();
+}
+
+/**
+ * Throws for settings the rotation function cannot honour, naming the prop.
+ *
+ * @internal
+ */
+export function validateFunctionProps(props: RedshiftRotationFunctionProps): void {
+  if (props.securityGroups && !props.vpc) {
+    throw new Error('securityGroups: security groups need a vpc; set vpc or remove securityGroups');
+  }
+  if (props.vpcSubnets && !props.vpc) {
+    throw new Error('vpcSubnets: subnets need a vpc; set vpc or remove vpcSubnets');
+  }
+  if (props.network && !props.vpc) {
+    throw new Error('network: a network path is only needed in a VPC; set vpc or remove network');
+  }
+  if (props.passwordLength !== undefined && !Token.isUnresolved(props.passwordLength)
+    && (!Number.isInteger(props.passwordLength) || props.passwordLength < 8 || props.passwordLength > 64)) {
+    throw new Error(`passwordLength: Redshift passwords have 8 to 64 characters, got ${props.passwordLength}`);
+  }
+  if (props.excludeCharacters !== undefined && !Token.isUnresolved(props.excludeCharacters)) {
+    const excluded = new Set(props.excludeCharacters + REDSHIFT_FORBIDDEN);
+    const missing = [['an uppercase letter', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'], ['a lowercase letter', 'abcdefghijklmnopqrstuvwxyz'], ['a digit', '0123456789']]
+      .filter(([, chars]) => [...chars].every((c) => excluded.has(c)))
+      .map(([what]) => what);
+    if (missing.length > 0) {
+      throw new Error(`excludeCharacters: excludes every ${missing.join(', ')}, so no valid Redshift password remains (it needs an uppercase letter, a lowercase letter and a digit)`);
+    }
+  }
+  if (props.testStatements) {
+    props.testStatements.forEach((sql, i) => {
+      if (!Token.isUnresolved(sql) && sql.trim().length === 0) {
+        throw new Error(`testStatements: statement ${i} is empty`);
+      }
+    });
+  }
+  if (props.probeSecretPrefix !== undefined && !Token.isUnresolved(props.probeSecretPrefix)
+    && !/^[A-Za-z0-9/_+=.@-]{1,200}$/.test(props.probeSecretPrefix)) {
+    throw new Error(`probeSecretPrefix: '${props.probeSecretPrefix}' must be 1 to 200 characters of A-Z a-z 0-9 / _ + = . @ -`);
+  }
+  if (props.statementTimeout && !props.statementTimeout.isUnresolved()) {
+    const ms = props.statementTimeout.toMilliseconds();
+    if (ms < 1000 || ms > 840_000) {
+      throw new Error(`statementTimeout: must be between 1 second and 14 minutes, got ${props.statementTimeout.toHumanString()}`);
+    }
+  }
+}
+
+/**
+ * The characters a secret's generated password excludes: Redshift's forbidden ones plus the user's.
+ *
+ * @internal
+ */
+export function passwordExclusions(excludeCharacters: string | undefined): string {
+  const all = REDSHIFT_FORBIDDEN + (excludeCharacters ?? '');
+  return [...new Set(all)].join('');
+}
+
+interface NagSuppression {
+  readonly id: string;
+  readonly reason: string;
+  readonly appliesTo?: any[];
+}
+
+/**
+ * Writes cdk-nag suppressions as resource metadata (the format cdk-nag reads), so that users' cdk-nag runs see
+ * the reasons without this library depending on cdk-nag.
+ *
+ * @internal
+ */
+export function addNagSuppressions(resource: CfnResource, suppressions: NagSuppression[]): void {
+  const existing = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
+  resource.addMetadata('cdk_nag', {
+    rules_to_suppress: [
+      ...existing,
+      ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) })),
+    ],
+  });
+}
