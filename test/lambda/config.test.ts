@@ -1,0 +1,91 @@
+import { DEFAULT_CONFIG, parseConfig } from '../../lambda/rotation/config';
+import { allowedPasswordCharacters, checkExcludeCharacters, passwordProblems, punctuationAllowed } from '../../lambda/rotation/password';
+
+describe('configuration from the environment', () => {
+  test('defaults', () => {
+    expect(parseConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toEqual({
+      passwordLength: 32,
+      excludeCharacters: '',
+      probeSecretPrefix: 'redshift-rotation-probe/',
+      testStatements: [],
+      statementPollMs: 100,
+      statementTimeoutMs: 60000,
+    });
+  });
+
+  test('reads every variable', () => {
+    expect(parseConfig({
+      PASSWORD_LENGTH: '8',
+      EXCLUDE_CHARACTERS: '%^',
+      PROBE_SECRET_PREFIX: 'probes/x-',
+      TEST_STATEMENTS: '["SELECT count(*) FROM t", "SELECT 2"]',
+      STATEMENT_POLL_MS: '10',
+      STATEMENT_TIMEOUT_MS: '840000',
+    })).toEqual({
+      passwordLength: 8,
+      excludeCharacters: '%^',
+      probeSecretPrefix: 'probes/x-',
+      testStatements: ['SELECT count(*) FROM t', 'SELECT 2'],
+      statementPollMs: 10,
+      statementTimeoutMs: 840000,
+    });
+    expect(parseConfig({ PASSWORD_LENGTH: '64' }).passwordLength).toBe(64);
+  });
+
+  test.each([
+    ['PASSWORD_LENGTH', '7'],
+    ['PASSWORD_LENGTH', '65'],
+    ['PASSWORD_LENGTH', '32.5'],
+    ['PASSWORD_LENGTH', 'abc'],
+    ['PASSWORD_LENGTH', '-8'],
+    ['STATEMENT_POLL_MS', '9'],
+    ['STATEMENT_POLL_MS', '10001'],
+    ['STATEMENT_TIMEOUT_MS', '999'],
+    ['STATEMENT_TIMEOUT_MS', '840001'],
+    ['PROBE_SECRET_PREFIX', 'has space'],
+    ['PROBE_SECRET_PREFIX', 'x'.repeat(201)],
+    ['PROBE_SECRET_PREFIX', 'bad*char'],
+    ['TEST_STATEMENTS', 'SELECT 1'],
+    ['TEST_STATEMENTS', '{"a":1}'],
+    ['TEST_STATEMENTS', '["SELECT 1", ""]'],
+    ['TEST_STATEMENTS', '[1]'],
+    ['EXCLUDE_CHARACTERS', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'],
+    ['EXCLUDE_CHARACTERS', 'abcdefghijklmnopqrstuvwxyz'],
+    ['EXCLUDE_CHARACTERS', '0123456789'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}`));
+  });
+
+  test('a TEST_STATEMENTS parse error does not quote the value', () => {
+    expect(() => parseConfig({ TEST_STATEMENTS: '[secretish' })).toThrow(/^TEST_STATEMENTS[^[]*$/);
+  });
+});
+
+describe('Redshift password rules', () => {
+  test('never allows the characters Redshift refuses, nor space', () => {
+    const allowed = allowedPasswordCharacters('');
+    for (const c of ['\'', '"', '\\', '/', '@', ' ']) expect(allowed).not.toContain(c);
+    expect(allowed).toHaveLength(94 - 5);
+  });
+
+  test('EXCLUDE_CHARACTERS must leave upper, lower and digit, and names what is missing', () => {
+    expect(() => checkExcludeCharacters('abcdefghijklmnopqrstuvwxyz0123456789')).toThrow(/no lower-case letter, no digit/);
+    expect(() => checkExcludeCharacters('!#$%&()*+,-.:;<=>?[]^_`{|}~')).not.toThrow();
+  });
+
+  test('punctuation is reported gone when every punctuation character is excluded', () => {
+    expect(punctuationAllowed('')).toBe(true);
+    expect(punctuationAllowed('!#$%&()*+,-.:;<=>?[]^_`{|}~')).toBe(false);
+  });
+
+  test('passwordProblems checks length, character set and each type without quoting the password', () => {
+    expect(passwordProblems('Abcdefg1', 8, '')).toEqual([]);
+    expect(passwordProblems('Abcdefg1', 9, '')).toEqual(['length is not 9']);
+    expect(passwordProblems('Abcdef@1', 8, '')).toEqual(['contains a character that is forbidden or excluded']);
+    expect(passwordProblems('Abcdef%1', 8, '%')).toEqual(['contains a character that is forbidden or excluded']);
+    expect(passwordProblems('abcdefg1', 8, '')).toEqual(['no upper-case letter']);
+    expect(passwordProblems('ABCDEFG1', 8, '')).toEqual(['no lower-case letter']);
+    expect(passwordProblems('ABCDEFGh', 8, '')).toEqual(['no digit']);
+  });
+});

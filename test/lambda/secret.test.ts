@@ -1,0 +1,141 @@
+import {
+  alternateUsername,
+  checkPendingFitsCurrent,
+  checkUsernameForStrategy,
+  dataApiTarget,
+  originalUsername,
+  parseMasterSecret,
+  parseRedshiftSecret,
+  parseSecretJson,
+  pendingSecretString,
+  resolveStrategy,
+} from '../../lambda/rotation/secret';
+
+const PW = 'S3cretPassw0rdXyz';
+const base = { engine: 'redshift', username: 'app', password: PW, dbname: 'analytics', dbClusterIdentifier: 'c1' };
+const parse = (fields: Record<string, unknown>) => parseRedshiftSecret(JSON.stringify(fields), 'AWSCURRENT');
+
+function expectNoPassword(fn: () => unknown): void {
+  let message = '';
+  try {
+    fn();
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  expect(message).not.toBe('');
+  expect(message).not.toContain(PW);
+}
+
+describe('secret JSON', () => {
+  test('parses a cluster secret and keeps unknown fields', () => {
+    const s = parse({ ...base, host: 'h', port: 5439, extra: 'x' });
+    expect(s).toMatchObject({ username: 'app', password: PW, dbname: 'analytics', dbClusterIdentifier: 'c1', workgroupName: undefined });
+    expect(s.fields.extra).toBe('x');
+    expect(dataApiTarget(s)).toEqual({ ClusterIdentifier: 'c1', Database: 'analytics' });
+  });
+
+  test('parses a serverless secret; dbname defaults to dev', () => {
+    const s = parse({ engine: 'redshift', username: 'app', password: PW, workgroupName: 'wg' });
+    expect(dataApiTarget(s)).toEqual({ WorkgroupName: 'wg', Database: 'dev' });
+  });
+
+  test('a string that is not JSON is refused without quoting it', () => {
+    expectNoPassword(() => parseRedshiftSecret(`{"password":"${PW}"`, 'AWSCURRENT'));
+    expect(() => parseRedshiftSecret(`not json ${PW}`, 'AWSCURRENT')).toThrow(/^AWSCURRENT is not valid JSON$/);
+    expect(() => parseSecretJson('[1]', 'AWSPENDING')).toThrow(/AWSPENDING is not a JSON object/);
+    expect(() => parseSecretJson(undefined, 'AWSPENDING')).toThrow(/AWSPENDING has no SecretString/);
+  });
+
+  test.each([
+    ['engine', { ...base, engine: 'postgres' }],
+    ['engine', { ...base, engine: undefined }],
+    ['username', { ...base, username: undefined }],
+    ['username', { ...base, username: '' }],
+    ['password', { ...base, password: undefined }],
+    ['password', { ...base, password: 12345678 }],
+    ['neither', { ...base, dbClusterIdentifier: undefined }],
+    ['both', { ...base, workgroupName: 'wg' }],
+    ['dbname must be a string', { ...base, dbname: 5 }],
+  ])('refuses a bad secret: %s', (what, fields) => {
+    expect(() => parse(fields)).toThrow(new RegExp(what));
+    expectNoPassword(() => parse(fields));
+  });
+
+  test.each(['a"b', 'x; drop user y', 'App', 'ünïcode', 'has space', '1abc', ''])('refuses username %p that needs quoting', (username) => {
+    expect(() => parse({ ...base, username })).toThrow(/username/);
+  });
+
+  test('accepts plain identifiers with digits, _ and $', () => {
+    expect(parse({ ...base, username: '_app$1' }).username).toBe('_app$1');
+  });
+
+  test('usernames: 127 bytes at most, 121 for alternating users so that _clone fits', () => {
+    expect(() => parse({ ...base, username: 'a'.repeat(127) })).not.toThrow();
+    expect(() => parse({ ...base, username: 'a'.repeat(128) })).toThrow(/128 bytes/);
+    expect(() => checkUsernameForStrategy('a'.repeat(121), 'ALTERNATING_USERS', 'AWSCURRENT')).not.toThrow();
+    expect(() => checkUsernameForStrategy('a'.repeat(121) + '_clone', 'ALTERNATING_USERS', 'AWSCURRENT')).not.toThrow();
+    expect(() => checkUsernameForStrategy('a'.repeat(122), 'ALTERNATING_USERS', 'AWSCURRENT')).toThrow(/too long for alternating users/);
+    expect(() => checkUsernameForStrategy('a'.repeat(122), 'SINGLE_USER', 'AWSCURRENT')).not.toThrow();
+    expect(() => checkUsernameForStrategy('_clone', 'ALTERNATING_USERS', 'AWSCURRENT')).toThrow(/nothing before _clone/);
+  });
+
+  test('the master secret needs username and password', () => {
+    expect(parseMasterSecret(JSON.stringify({ username: 'admin', password: PW }), 'master')).toMatchObject({ username: 'admin', password: PW });
+    expect(() => parseMasterSecret(JSON.stringify({ username: 'admin' }), 'the master secret')).toThrow(/the master secret: password/);
+    expect(() => parseMasterSecret(JSON.stringify({ password: PW }), 'the master secret')).toThrow(/the master secret: username/);
+    expectNoPassword(() => parseMasterSecret(`{${PW}`, 'the master secret'));
+  });
+});
+
+describe('clone username', () => {
+  test('toggles the _clone suffix', () => {
+    expect(alternateUsername('app')).toBe('app_clone');
+    expect(alternateUsername('app_clone')).toBe('app');
+    expect(originalUsername('app_clone')).toBe('app');
+    expect(originalUsername('app')).toBe('app');
+  });
+
+  test('fails clearly past 127 bytes', () => {
+    expect(alternateUsername('a'.repeat(121))).toHaveLength(127);
+    expect(() => alternateUsername('a'.repeat(122))).toThrow(/too long for the _clone suffix.*128 bytes/);
+    expect(() => alternateUsername('_clone')).toThrow(/nothing before _clone/);
+  });
+});
+
+describe('strategy', () => {
+  const single = parse(base);
+  const multi = parse({ ...base, masterarn: 'arn:master' });
+
+  test('from the tag, else from masterarn', () => {
+    expect(resolveStrategy(undefined, single)).toBe('SINGLE_USER');
+    expect(resolveStrategy(undefined, multi)).toBe('ALTERNATING_USERS');
+    expect(resolveStrategy('SINGLE_USER', multi)).toBe('SINGLE_USER');
+    expect(resolveStrategy('ALTERNATING_USERS', multi)).toBe('ALTERNATING_USERS');
+  });
+
+  test('alternating without masterarn, or an unknown tag value, is refused', () => {
+    expect(() => resolveStrategy('ALTERNATING_USERS', single)).toThrow(/needs masterarn/);
+    expect(() => resolveStrategy('MULTI_USER', single)).toThrow(/redshift-rotation:strategy must be SINGLE_USER or ALTERNATING_USERS/);
+  });
+});
+
+describe('pending fits current', () => {
+  const current = parse(base);
+  test('single user: same username and target', () => {
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, password: 'Other0ne' }), 'SINGLE_USER')).not.toThrow();
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, username: 'app_clone' }), 'SINGLE_USER')).toThrow(/does not fit SINGLE_USER: expected "app"/);
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, dbClusterIdentifier: 'c2' }), 'SINGLE_USER')).toThrow(/must be the same as in AWSCURRENT/);
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, dbname: 'dev' }), 'SINGLE_USER')).toThrow(/must be the same/);
+  });
+
+  test('alternating users: the other user of the pair', () => {
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, username: 'app_clone' }), 'ALTERNATING_USERS')).not.toThrow();
+    expect(() => checkPendingFitsCurrent(current, parse(base), 'ALTERNATING_USERS')).toThrow(/does not fit ALTERNATING_USERS: expected "app_clone"/);
+    expect(() => checkPendingFitsCurrent(current, parse({ ...base, username: 'other_clone' }), 'ALTERNATING_USERS')).toThrow(/expected "app_clone"/);
+  });
+
+  test('the pending string copies every field but username and password', () => {
+    const s = JSON.parse(pendingSecretString(parse({ ...base, host: 'h', masterarn: 'm' }), 'NewOne1X', 'app_clone'));
+    expect(s).toEqual({ ...base, host: 'h', masterarn: 'm', username: 'app_clone', password: 'NewOne1X' });
+  });
+});

@@ -1,0 +1,390 @@
+/**
+ * A small in-memory Secrets Manager and Redshift behind aws-sdk-client-mock, for the handler's unit tests.
+ * Secrets keep versions and staging labels by the service's rules; the "database" knows users by md5 verifier,
+ * logs statements in as the AWSCURRENT of the secret they are given (a wrong password fails for real), and runs
+ * the password statements. Faults can be injected per statement.
+ */
+import { createHash } from 'crypto';
+import {
+  ActiveStatementsExceededException,
+  BatchExecuteStatementCommand,
+  CancelStatementCommand,
+  DatabaseConnectionException,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetRandomPasswordCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { CATALOG_SQL, CatalogQuery, Row } from '../../lambda/rotation/catalog';
+import { createHandler } from '../../lambda/rotation/index';
+
+export const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/redshift-AbCdEf';
+export const MASTER_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/master-XyZ123';
+export const CURRENT_VERSION = 'v-current-0000';
+export const PREVIOUS_VERSION = 'v-previous-0000';
+export const TOKEN = 'token-1111-2222';
+export const CURRENT_PASSWORD = 'CurrentPassw0rdAlpha';
+export const PREVIOUS_PASSWORD = 'PreviousPassw0rdBeta';
+export const MASTER_PASSWORD = 'MasterPassw0rdGamma';
+/** what GetRandomPassword returns, in order */
+export const NEW_PASSWORDS = ['NewPassw0rdDelta#1xYzAbCdEfGhIjK', 'NewPassw0rdEpsilon#2xYzAbCdEfGhIj', 'NewPassw0rdZeta#3xYzAbCdEfGhIjKl'];
+export const ALL_PASSWORDS = [CURRENT_PASSWORD, PREVIOUS_PASSWORD, MASTER_PASSWORD, ...NEW_PASSWORDS];
+
+export function md5(password: string, user: string): string {
+  return 'md5' + createHash('md5').update(password + user).digest('hex');
+}
+
+export function secretJson(fields: Record<string, unknown>): string {
+  return JSON.stringify({ engine: 'redshift', dbname: 'dev', dbClusterIdentifier: 'my-cluster', port: 5439, ...fields });
+}
+
+interface Version { value?: string; stages: string[] }
+interface StoredSecret {
+  arn: string;
+  name: string;
+  rotationEnabled: boolean;
+  tags: Array<{ Key: string; Value: string }>;
+  kmsKeyId?: string;
+  versions: Map<string, Version>;
+  deleted?: boolean;
+}
+
+export interface Statement {
+  id: string;
+  secretArn: string;
+  sqls: string[];
+  batch: boolean;
+  parameters?: Array<{ name?: string; value?: string }>;
+  status: 'FINISHED' | 'FAILED' | 'ABORTED' | 'STARTED';
+  error?: string;
+  rows?: Row[];
+  /** the user the statement logged in as, when it did */
+  user?: string;
+}
+
+export type Fault =
+  | { kind: 'FAILED'; error: string }
+  | { kind: 'ABORTED' }
+  | { kind: 'HANG' }
+  | { kind: 'THROTTLE'; times: number };
+
+export class World {
+  public readonly sm: AwsStub<any, any, any>;
+  public readonly rsd: AwsStub<any, any, any>;
+  public readonly secrets = new Map<string, StoredSecret>();
+  /** database users and their md5 verifiers */
+  public readonly users = new Map<string, string>();
+  public readonly statements: Statement[] = [];
+  /** every call, in order: `sm:DescribeSecret`, `rsd:ExecuteStatement`, … */
+  public readonly calls: string[] = [];
+  public readonly logLines: string[] = [];
+  /** catalog rows returned for each catalog read */
+  public catalog: Partial<Record<CatalogQuery, Row[]>> = {};
+  /** faults: the first predicate that matches a submitted statement's SQL decides its fate */
+  public faults: Array<{ match: (sql: string, secretArn: string) => boolean; fault: Fault }> = [];
+  /** a login failure surfaces as a FAILED statement (the real service) or as DatabaseConnectionException */
+  public loginFailureAs: 'FAILED' | 'DatabaseConnectionException' = 'FAILED';
+  private passwordIndex = 0;
+  private probeCounter = 0;
+  public clock = 0;
+  public readonly sleeps: number[] = [];
+
+  constructor() {
+    this.sm = mockClient(SecretsManagerClient);
+    this.rsd = mockClient(RedshiftDataClient);
+    this.sm.reset();
+    this.rsd.reset();
+    this.wireSecretsManager();
+    this.wireDataApi();
+  }
+
+  /** A handler on this world: fake clock, no real sleeping, log lines captured. */
+  public handler(env: Record<string, string | undefined> = {}) {
+    return createHandler({
+      env: { STATEMENT_POLL_MS: '10', ...env },
+      timing: {
+        sleep: async (ms) => { this.sleeps.push(ms); this.clock += ms; },
+        now: () => this.clock,
+        random: () => 0.5,
+      },
+      write: (line) => { this.logLines.push(line); },
+    });
+  }
+
+  public addSecret(args: {
+    arn: string;
+    current: string;
+    previous?: string;
+    rotationEnabled?: boolean;
+    tags?: Record<string, string>;
+    kmsKeyId?: string;
+  }): void {
+    const versions = new Map<string, Version>();
+    versions.set(CURRENT_VERSION, { value: args.current, stages: ['AWSCURRENT'] });
+    if (args.previous !== undefined) versions.set(PREVIOUS_VERSION, { value: args.previous, stages: ['AWSPREVIOUS'] });
+    this.secrets.set(args.arn, {
+      arn: args.arn,
+      name: args.arn.split(':secret:')[1],
+      rotationEnabled: args.rotationEnabled ?? true,
+      tags: Object.entries(args.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      kmsKeyId: args.kmsKeyId,
+      versions,
+    });
+  }
+
+  /** What RotateSecret does before calling the function: an AWSPENDING version without a value. */
+  public startRotation(arn = ARN, token = TOKEN): void {
+    this.secret(arn).versions.set(token, { stages: ['AWSPENDING'] });
+  }
+
+  public secret(arn: string): StoredSecret {
+    const s = this.secrets.get(arn);
+    if (!s || s.deleted) throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', $metadata: {} });
+    return s;
+  }
+
+  public stageValue(arn: string, stage: string): string | undefined {
+    return [...this.secret(arn).versions.values()].find((v) => v.stages.includes(stage))?.value;
+  }
+
+  public versionOf(arn: string, stage: string): string | undefined {
+    return [...this.secret(arn).versions.entries()].find(([, v]) => v.stages.includes(stage))?.[0];
+  }
+
+  /** Does the secret string log in to the database? */
+  public logsIn(secretString: string | undefined): boolean {
+    if (!secretString) return false;
+    const { username, password } = JSON.parse(secretString);
+    return this.users.get(username) === md5(password, username);
+  }
+
+  public liveProbes(): StoredSecret[] {
+    return [...this.secrets.values()].filter((s) => !s.deleted && s.tags.some((t) => t.Key === 'RotationProbeFor'));
+  }
+
+  /** All SQL text the database received. */
+  public allSql(): string[] {
+    return this.statements.flatMap((s) => s.sqls);
+  }
+
+  /** Runs the four steps as the service does (stops at the first error, which is returned). */
+  public async rotate(handler: (e: any) => Promise<void>, token = TOKEN): Promise<unknown> {
+    this.startRotation(ARN, token);
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      try {
+        await handler({ SecretId: ARN, ClientRequestToken: token, Step });
+      } catch (err) {
+        return err;
+      }
+    }
+    // the service removes AWSPENDING after a successful rotation
+    const v = this.secret(ARN).versions.get(token)!;
+    v.stages = v.stages.filter((s) => s !== 'AWSPENDING');
+    return undefined;
+  }
+
+  private wireSecretsManager(): void {
+    const log = (name: string) => this.calls.push(`sm:${name}`);
+    this.sm.on(DescribeSecretCommand).callsFake((input) => {
+      log('DescribeSecret');
+      const s = this.secret(input.SecretId);
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        RotationEnabled: s.rotationEnabled,
+        KmsKeyId: s.kmsKeyId,
+        Tags: s.tags,
+        VersionIdsToStages: Object.fromEntries([...s.versions.entries()].filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, [...v.stages]])),
+      };
+    });
+    this.sm.on(GetSecretValueCommand).callsFake((input) => {
+      log('GetSecretValue');
+      const s = this.secret(input.SecretId);
+      let entry: [string, Version] | undefined;
+      if (input.VersionId) {
+        const v = s.versions.get(input.VersionId);
+        if (v && (!input.VersionStage || v.stages.includes(input.VersionStage))) entry = [input.VersionId, v];
+      } else {
+        entry = [...s.versions.entries()].find(([, v]) => v.stages.includes(input.VersionStage ?? 'AWSCURRENT'));
+      }
+      if (!entry || entry[1].value === undefined) {
+        throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret value for staging label: AWSPENDING', $metadata: { httpStatusCode: 400 } });
+      }
+      return { ARN: s.arn, VersionId: entry[0], SecretString: entry[1].value, VersionStages: entry[1].stages };
+    });
+    this.sm.on(GetRandomPasswordCommand).callsFake(() => {
+      log('GetRandomPassword');
+      return { RandomPassword: NEW_PASSWORDS[this.passwordIndex++ % NEW_PASSWORDS.length] };
+    });
+    this.sm.on(PutSecretValueCommand).callsFake((input) => {
+      log('PutSecretValue');
+      const s = this.secret(input.SecretId);
+      const existing = s.versions.get(input.ClientRequestToken);
+      if (existing?.value !== undefined) {
+        if (existing.value === input.SecretString) return { ARN: s.arn, VersionId: input.ClientRequestToken };
+        throw new ResourceExistsException({ message: 'You can\'t modify an existing version, you can only create new versions.', $metadata: {} });
+      }
+      for (const v of s.versions.values()) v.stages = v.stages.filter((st) => !(input.VersionStages ?? []).includes(st));
+      s.versions.set(input.ClientRequestToken, { value: input.SecretString, stages: [...(input.VersionStages ?? ['AWSCURRENT'])] });
+      return { ARN: s.arn, VersionId: input.ClientRequestToken };
+    });
+    this.sm.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+      log('UpdateSecretVersionStage');
+      const s = this.secret(input.SecretId);
+      const holder = [...s.versions.entries()].find(([, v]) => v.stages.includes(input.VersionStage));
+      if (holder && holder[0] !== input.MoveToVersionId && holder[0] !== input.RemoveFromVersionId) {
+        throw Object.assign(new Error('The parameter RemoveFromVersionId does not match the version that has the label'), { name: 'InvalidParameterException' });
+      }
+      if (holder) holder[1].stages = holder[1].stages.filter((st) => st !== input.VersionStage);
+      if (input.VersionStage === 'AWSCURRENT' && holder) {
+        for (const v of s.versions.values()) v.stages = v.stages.filter((st) => st !== 'AWSPREVIOUS');
+        holder[1].stages.push('AWSPREVIOUS');
+      }
+      s.versions.get(input.MoveToVersionId)!.stages.push(input.VersionStage);
+      return { ARN: s.arn };
+    });
+    this.sm.on(ListSecretsCommand).callsFake((input) => {
+      log('ListSecrets');
+      const prefix = input.Filters?.find((f: any) => f.Key === 'name')?.Values?.[0] ?? '';
+      return {
+        SecretList: [...this.secrets.values()].filter((s) => !s.deleted && s.name.startsWith(prefix))
+          .map((s) => ({ ARN: s.arn, Name: s.name, Tags: s.tags })),
+      };
+    });
+    this.sm.on(CreateSecretCommand).callsFake((input) => {
+      log('CreateSecret');
+      const arn = `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${input.Name}-P${this.probeCounter++}`;
+      this.secrets.set(arn, {
+        arn,
+        name: input.Name,
+        rotationEnabled: false,
+        tags: input.Tags ?? [],
+        kmsKeyId: input.KmsKeyId,
+        versions: new Map([['probe-v1', { value: input.SecretString, stages: ['AWSCURRENT'] }]]),
+      });
+      return { ARN: arn, Name: input.Name };
+    });
+    this.sm.on(DeleteSecretCommand).callsFake((input) => {
+      log('DeleteSecret');
+      const s = this.secret(input.SecretId);
+      s.deleted = true;
+      return { ARN: s.arn };
+    });
+  }
+
+  private wireDataApi(): void {
+    const log = (name: string) => this.calls.push(`rsd:${name}`);
+    const submit = (input: any, sqls: string[], batch: boolean) => {
+      const sql = sqls.join(';\n');
+      const fault = this.faults.find((f) => f.match(sql, input.SecretArn));
+      if (fault?.fault.kind === 'THROTTLE' && fault.fault.times > 0) {
+        fault.fault.times--;
+        throw new ActiveStatementsExceededException({ message: 'Active statements exceeded the limit', $metadata: { httpStatusCode: 400 } });
+      }
+      const st: Statement = { id: `stmt-${this.statements.length + 1}`, secretArn: input.SecretArn, sqls, batch, parameters: input.Parameters, status: 'FINISHED' };
+      const secretString = this.stageValue(input.SecretArn, 'AWSCURRENT');
+      if (!this.logsIn(secretString)) {
+        if (this.loginFailureAs === 'DatabaseConnectionException') {
+          throw new DatabaseConnectionException({ message: 'Database connection failed', $metadata: { httpStatusCode: 400 } });
+        }
+        const user = secretString ? JSON.parse(secretString).username : '?';
+        st.status = 'FAILED';
+        st.error = `FATAL: password authentication failed for user "${user}"`;
+        this.statements.push(st);
+        return { Id: st.id };
+      }
+      st.user = JSON.parse(secretString!).username;
+      this.statements.push(st);
+      if (fault && fault.fault.kind !== 'THROTTLE') {
+        if (fault.fault.kind === 'FAILED') { st.status = 'FAILED'; st.error = fault.fault.error; }
+        if (fault.fault.kind === 'ABORTED') { st.status = 'ABORTED'; st.error = 'Query aborted by the user'; }
+        if (fault.fault.kind === 'HANG') st.status = 'STARTED';
+        return { Id: st.id };
+      }
+      // run the statements as one transaction
+      const changes = new Map<string, string>();
+      for (const text of sqls) {
+        const m = /^(ALTER|CREATE) USER "((?:[^"]|"")+)" PASSWORD '(md5[0-9a-f]{32})'$/.exec(text);
+        if (m) {
+          const name = m[2].replace(/""/g, '"');
+          const exists = changes.has(name) || this.users.has(name);
+          if (m[1] === 'CREATE' && exists) { st.status = 'FAILED'; st.error = `ERROR: user "${name}" already exists`; return { Id: st.id }; }
+          if (m[1] === 'ALTER' && !exists) { st.status = 'FAILED'; st.error = `ERROR: user "${name}" does not exist`; return { Id: st.id }; }
+          changes.set(name, m[3]);
+        }
+        const query = (Object.keys(CATALOG_SQL) as CatalogQuery[]).find((q) => CATALOG_SQL[q] === text);
+        if (query) st.rows = this.catalog[query] ?? [];
+        if (text === 'SELECT 1') st.rows = [{ '?column?': 1 }];
+      }
+      for (const [name, verifier] of changes) this.users.set(name, verifier);
+      return { Id: st.id };
+    };
+    this.rsd.on(ExecuteStatementCommand).callsFake((input) => {
+      log('ExecuteStatement');
+      return submit(input, [input.Sql], false);
+    });
+    this.rsd.on(BatchExecuteStatementCommand).callsFake((input) => {
+      log('BatchExecuteStatement');
+      return submit(input, input.Sqls, true);
+    });
+    this.rsd.on(DescribeStatementCommand).callsFake((input) => {
+      log('DescribeStatement');
+      const st = this.statements.find((s) => s.id === input.Id)!;
+      return { Id: st.id, Status: st.status, Error: st.error, HasResultSet: st.rows !== undefined, QueryString: st.sqls.join(';') };
+    });
+    this.rsd.on(GetStatementResultCommand).callsFake((input) => {
+      log('GetStatementResult');
+      const st = this.statements.find((s) => s.id === input.Id)!;
+      const rows = st.rows ?? [];
+      const names = rows.length > 0 ? Object.keys(rows[0]) : [];
+      return {
+        ColumnMetadata: names.map((name) => ({ name })),
+        Records: rows.map((r) => names.map((n) => {
+          const v = r[n];
+          if (v === null) return { isNull: true };
+          if (typeof v === 'boolean') return { booleanValue: v };
+          if (typeof v === 'number') return { longValue: v };
+          return { stringValue: v };
+        })),
+        TotalNumRows: rows.length,
+      };
+    });
+    this.rsd.on(CancelStatementCommand).callsFake((input) => {
+      log('CancelStatement');
+      const st = this.statements.find((s) => s.id === input.Id)!;
+      st.status = 'ABORTED';
+      return { Status: true };
+    });
+  }
+}
+
+/** Fails the test if any password or verifier of the world appears in `text`. */
+export function expectNoSecrets(text: string): void {
+  for (const pw of ALL_PASSWORDS) expect(text).not.toContain(pw);
+  expect(text).not.toMatch(/md5[0-9a-f]{32}/);
+}
+
+/** Every SQL text, log line and the error: none holds a password; SQL holds verifiers only. */
+export function expectNothingLeaked(world: World, error?: unknown): void {
+  for (const sql of world.allSql()) for (const pw of ALL_PASSWORDS) expect(sql).not.toContain(pw);
+  for (const line of world.logLines) expectNoSecrets(line);
+  if (error !== undefined) {
+    expectNoSecrets(String((error as Error).message));
+    expectNoSecrets(String((error as Error).stack));
+  }
+}
