@@ -1,0 +1,21 @@
+import * as path from 'path';
+import { RotateSecretCommand, GetSecretValueCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { startLocalStack } from './local-stack';
+(async () => {
+  const t = Date.now();
+  const stack = await startLocalStack({ defaultFunction: { handlerFile: path.join(__dirname, 'fixtures/single-user-handler.js') } });
+  console.log('startup', Date.now() - t, stack.startupMs);
+  await stack.createUser('app', 'Initial1pass');
+  const s = await stack.createSecret({ name: 'app-secret', username: 'app', password: 'Initial1pass' });
+  const sm = stack.secretsManagerClient();
+  const r = await sm.send(new RotateSecretCommand({ SecretId: s.arn, RotationLambdaARN: stack.functionArn() }));
+  const ev = await stack.waitForRotation(s.arn);
+  console.log(ev.type, ev.error);
+  const cur = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: s.arn }))).SecretString!);
+  console.log('new login', await stack.canLogin('app', cur.password), 'old', await stack.canLogin('app', 'Initial1pass'), r.VersionId);
+  console.log(JSON.stringify((await sm.send(new DescribeSecretCommand({ SecretId: s.arn }))).VersionIdsToStages));
+  console.log(stack.faults.calls().map((c) => `${c.service}.${c.operation}@${c.lambda?.step ?? '-'} ${c.statementKinds ?? ''}`).join('\n'));
+  console.log(stack.lambdaLogs.map((l) => l.message).join('\n'));
+  sm.destroy();
+  await stack.stop();
+})().catch((e) => { console.error('ERR', e); process.exit(1); });
