@@ -155,17 +155,15 @@ export function rewriteStatement(sql: string): string[] {
   const last = toks[toks.length - 1];
   if (last.kind === 'punct' && last.text === ';') toks.pop();
 
-  // GRANT ROLE … TO …
-  if (isWord(toks[0], 'GRANT') && isWord(toks[1], 'ROLE')) {
-    return [text(toks.filter((t, i) => !(i === 1 || (isWord(t, 'ROLE') && (isWord(toks[i - 1], 'TO') || toks[i - 1]?.text === ','))))).replace(/ ,/g, ',')];
-  }
-  // REVOKE [ADMIN OPTION FOR] ROLE … FROM …
-  if (isWord(toks[0], 'REVOKE')) {
+  // GRANT ROLE r TO …, REVOKE [ADMIN OPTION FOR] ROLE r FROM …, and `TO ROLE r` / `FROM ROLE r` grantees of
+  // object privileges: PostgreSQL spells role membership and role grantees without the ROLE keyword.
+  if (isWord(toks[0], 'GRANT') || isWord(toks[0], 'REVOKE')) {
     let k = 1;
-    if (isWord(toks[1], 'ADMIN') && isWord(toks[2], 'OPTION') && isWord(toks[3], 'FOR')) k = 4;
-    if (isWord(toks[k], 'ROLE')) {
-      return [text(toks.filter((t, i) => !(i === k || (isWord(t, 'ROLE') && (isWord(toks[i - 1], 'FROM') || toks[i - 1]?.text === ','))))).replace(/ ,/g, ',')];
-    }
+    if (isWord(toks[0], 'REVOKE') && isWord(toks[1], 'ADMIN') && isWord(toks[2], 'OPTION') && isWord(toks[3], 'FOR')) k = 4;
+    const drop = (t: SqlToken, i: number) => isWord(t, 'ROLE') && (i === k || isWord(toks[i - 1], 'TO') || isWord(toks[i - 1], 'FROM')
+      || (toks[i - 1]?.text === ',' && isName(toks[i + 1])));
+    if (toks.some(drop)) return [text(toks.filter((t, i) => !drop(t, i))).replace(/ ,/g, ',')];
+    return [sql];
   }
   // CREATE ROLE r [EXTERNALID …]
   if (isWord(toks[0], 'CREATE') && isWord(toks[1], 'ROLE') && isName(toks[2])) {
