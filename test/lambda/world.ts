@@ -209,7 +209,8 @@ export class World {
         RotationEnabled: s.rotationEnabled,
         KmsKeyId: s.kmsKeyId,
         Tags: s.tags,
-        VersionIdsToStages: Object.fromEntries([...s.versions.entries()].filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, [...v.stages]])),
+        VersionIdsToStages: Object.fromEntries([...s.versions.entries()]
+          .filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, [...v.stages]])),
       };
     });
     this.sm.on(GetSecretValueCommand).callsFake((input) => {

@@ -1,0 +1,212 @@
+import {
+  ActiveSessionsExceededException,
+  BatchExecuteStatementCommand,
+  CancelStatementCommand,
+  DatabaseConnectionException,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  InternalServerException,
+  RedshiftDataClient,
+  ValidationException,
+} from '@aws-sdk/client-redshift-data';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { chunk, DataApi, isLoginFailure, MAX_POLL_MS, rowsFromResults } from '../../lambda/rotation/data-api';
+import { LoginFailedError, Redactor, StatementError } from '../../lambda/rotation/errors';
+import { backoffDelay, isRetryable, Timing, withRetry } from '../../lambda/rotation/retry';
+
+const rsd = mockClient(RedshiftDataClient);
+/** The Data API's throttling error has no class of its own in the SDK: it arrives as a named service error. */
+const throttling = (message: string) => Object.assign(new Error(message), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+const target = { ClusterIdentifier: 'c1', Database: 'dev' };
+const SECRET = 'arn:aws:secretsmanager:r:1:secret:s';
+const VERIFIER = 'md5' + '0123456789abcdef0123456789abcdef';
+
+let clock: number;
+let sleeps: number[];
+const timing: Timing = {
+  sleep: async (ms) => { sleeps.push(ms); clock += ms; },
+  now: () => clock,
+  random: () => 0.999,
+};
+
+function api(options: Partial<{ pollMs: number; timeoutMs: number; redactor: Redactor }> = {}) {
+  return new DataApi(new RedshiftDataClient({ region: 'eu-west-1' }), { pollMs: 100, timeoutMs: 5000, timing, redactor: new Redactor(), ...options });
+}
+
+beforeEach(() => {
+  rsd.reset();
+  clock = 0;
+  sleeps = [];
+  rsd.on(ExecuteStatementCommand).resolves({ Id: 'id-1' });
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b-1' });
+});
+
+describe('statement lifecycle', () => {
+  test('submits with target, secret, parameters and a client token, then polls with doubling delays until FINISHED', async () => {
+    rsd.on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'id-1', Status: 'SUBMITTED' })
+      .resolvesOnce({ Id: 'id-1', Status: 'PICKED' })
+      .resolvesOnce({ Id: 'id-1', Status: 'STARTED' })
+      .resolves({ Id: 'id-1', Status: 'FINISHED' });
+    const out = await api().execute(target, SECRET, 'SELECT 1', [{ name: 'original', value: 'app' }]);
+    expect(out.Status).toBe('FINISHED');
+    expect(rsd).toHaveReceivedCommandWith(ExecuteStatementCommand, {
+      ClusterIdentifier: 'c1', Database: 'dev', SecretArn: SECRET, Sql: 'SELECT 1', Parameters: [{ name: 'original', value: 'app' }],
+    });
+    expect(rsd.commandCalls(ExecuteStatementCommand)[0].args[0].input.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rsd).toHaveReceivedCommandTimes(DescribeStatementCommand, 4);
+    expect(sleeps).toEqual([100, 200, 400, 800]);
+  });
+
+  test('the poll delay is capped at 2 s', async () => {
+    const describe = rsd.on(DescribeStatementCommand);
+    for (let i = 0; i < 8; i++) describe.resolvesOnce({ Status: 'STARTED' });
+    describe.resolves({ Status: 'FINISHED' });
+    await api({ timeoutMs: 60000 }).execute(target, SECRET, 'SELECT 1');
+    expect(Math.max(...sleeps)).toBe(MAX_POLL_MS);
+    expect(sleeps.slice(0, 6)).toEqual([100, 200, 400, 800, 1600, 2000]);
+  });
+
+  test('FAILED becomes an error quoting Redshift\'s message, never the SQL, with verifiers redacted', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: `ERROR: syntax error at or near "${VERIFIER}"`, QueryString: `ALTER USER "c" PASSWORD '${VERIFIER}'` });
+    const err = await api().execute(target, SECRET, `ALTER USER "c" PASSWORD '${VERIFIER}'`).catch((e) => e);
+    expect(err).toBeInstanceOf(StatementError);
+    expect(err.status).toBe('FAILED');
+    expect(err.message).toMatch(/FAILED: ERROR: syntax error at or near "md5\[REDACTED\]"/);
+    expect(err.message).not.toContain(VERIFIER);
+    expect(err.message).not.toContain('ALTER USER');
+  });
+
+  test('ABORTED becomes an error', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'ABORTED', Error: 'cancelled by user' });
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/was ABORTED: cancelled by user/);
+  });
+
+  test('a statement that never finishes is cancelled and fails at the timeout', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'STARTED' });
+    rsd.on(CancelStatementCommand).resolves({ Status: true });
+    const err = await api({ timeoutMs: 1000 }).execute(target, SECRET, 'SELECT pg_sleep(100)').catch((e) => e);
+    expect(err).toBeInstanceOf(StatementError);
+    expect(err.status).toBe('TIMEOUT');
+    expect(err.message).toMatch(/did not finish within 1000 ms \(status STARTED\); it was cancelled/);
+    expect(rsd).toHaveReceivedCommandWith(CancelStatementCommand, { Id: 'id-1' });
+    expect(clock).toBe(1000);
+  });
+
+  test('a failing CancelStatement does not hide the timeout', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'SUBMITTED' });
+    rsd.on(CancelStatementCommand).rejects(new ValidationException({ message: 'no', $metadata: {} }));
+    await expect(api({ timeoutMs: 1000 }).execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/did not finish within 1000 ms/);
+  });
+});
+
+describe('login failures', () => {
+  test('a FAILED statement with an authentication error is a LoginFailedError', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'FATAL: password authentication failed for user "app"' });
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toBeInstanceOf(LoginFailedError);
+  });
+
+  test('DatabaseConnectionException is a LoginFailedError and is not retried', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(new DatabaseConnectionException({ message: 'Database connection failed', $metadata: { httpStatusCode: 400 } }));
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toBeInstanceOf(LoginFailedError);
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
+  });
+
+  test('isLoginFailure', () => {
+    expect(isLoginFailure('DatabaseConnectionException')).toBe(true);
+    expect(isLoginFailure('FATAL: password authentication failed for user "x"')).toBe(true);
+    expect(isLoginFailure('Authentication failed')).toBe(true);
+    expect(isLoginFailure('ERROR: permission denied for relation t')).toBe(false);
+  });
+});
+
+describe('retries', () => {
+  test('throttling and transient errors are retried with the same client token', async () => {
+    rsd.on(ExecuteStatementCommand)
+      .rejectsOnce(throttling('Rate exceeded'))
+      .rejectsOnce(new ActiveSessionsExceededException({ message: 'sessions', $metadata: { httpStatusCode: 400 } }))
+      .rejectsOnce(new InternalServerException({ message: 'oops', $metadata: { httpStatusCode: 500 } }))
+      .resolves({ Id: 'id-9' });
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    await api().execute(target, SECRET, 'SELECT 1');
+    const tokens = rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.ClientToken);
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens).size).toBe(1);
+    expect(rsd).toHaveReceivedCommandWith(DescribeStatementCommand, { Id: 'id-9' });
+  });
+
+  test('at most 5 attempts, then the error names the exception', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(throttling('Rate exceeded'));
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/ExecuteStatement failed: ThrottlingException/);
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 5);
+  });
+
+  test('DescribeStatement throttling is retried too', async () => {
+    rsd.on(DescribeStatementCommand)
+      .rejectsOnce(throttling('Rate exceeded'))
+      .resolves({ Status: 'FINISHED' });
+    await api().execute(target, SECRET, 'SELECT 1');
+    expect(rsd).toHaveReceivedCommandTimes(DescribeStatementCommand, 2);
+  });
+
+  test('other errors are not retried, and a submit error never carries its message (it could echo SQL)', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(new ValidationException({ message: `bad Sql ALTER USER "c" PASSWORD '${VERIFIER}'`, $metadata: { httpStatusCode: 400 } }));
+    const err = await api().execute(target, SECRET, 'x').catch((e) => e);
+    expect(err.message).toBe('Redshift Data API ExecuteStatement failed: ValidationException (HTTP 400)');
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
+  });
+
+  test('isRetryable', () => {
+    expect(isRetryable(throttling(''))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetryable({ name: 'Whatever', $metadata: { httpStatusCode: 503 } })).toBe(true);
+    expect(isRetryable(new ValidationException({ message: '', $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+
+  test('full jitter under an exponential ceiling', async () => {
+    expect(backoffDelay(1, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, () => 0.5)).toBe(200);
+    expect(backoffDelay(10, () => 0.999)).toBe(2997);
+    expect(backoffDelay(4, () => 0)).toBe(0);
+    let n = 0;
+    await expect(withRetry(async () => { n++; throw throttling(''); }, timing, 3)).rejects.toThrow();
+    expect(n).toBe(3);
+    expect(sleeps).toEqual([99, 199]);
+  });
+});
+
+describe('batches and results', () => {
+  test('at most 40 statements a BatchExecuteStatement, in order', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    const sqls = Array.from({ length: 85 }, (_, i) => `GRANT SELECT ON TABLE "s"."t${i}" TO "c"`);
+    await api().batch(target, SECRET, sqls);
+    const batches = rsd.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Sqls);
+    expect(batches.map((b) => b!.length)).toEqual([40, 40, 5]);
+    expect(batches.flat()).toEqual(sqls);
+    expect(rsd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { ClusterIdentifier: 'c1', Database: 'dev', SecretArn: SECRET });
+    expect(chunk([1, 2, 3], 2)).toEqual([[1, 2], [3]]);
+  });
+
+  test('a failing batch stops the following ones', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'ERROR: role "r" does not exist' });
+    await expect(api().batch(target, SECRET, Array.from({ length: 41 }, () => 'SELECT 1'))).rejects.toThrow(/role "r" does not exist/);
+    expect(rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
+  });
+
+  test('query reads every page of the result', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED', HasResultSet: true, Id: 'id-1' });
+    rsd.on(GetStatementResultCommand)
+      .resolvesOnce({ ColumnMetadata: [{ name: 'usename' }, { name: 'UseSysId' }, { name: 'usesuper' }, { name: 'valuntil' }], Records: [[{ stringValue: 'app' }, { longValue: 100 }, { booleanValue: false }, { isNull: true }]], NextToken: 'n' })
+      .resolvesOnce({ Records: [[{ stringValue: 'app_clone' }, { longValue: 101 }, { booleanValue: true }, { stringValue: 'infinity' }]] });
+    const rows = await api().query(target, SECRET, 'SELECT …', [{ name: 'original', value: 'app' }]);
+    expect(rows).toEqual([
+      { usename: 'app', usesysid: 100, usesuper: false, valuntil: null },
+      { usename: 'app_clone', usesysid: 101, usesuper: true, valuntil: 'infinity' },
+    ]);
+    expect(rsd.commandCalls(GetStatementResultCommand).map((c) => c.args[0].input)).toEqual([{ Id: 'id-1' }, { Id: 'id-1', NextToken: 'n' }]);
+    expect(rowsFromResults([])).toEqual([]);
+  });
+});
