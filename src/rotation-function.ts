@@ -184,6 +184,31 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     return new ImportedRedshiftRotationFunction(scope, id, functionArn);
   }
 
+  /**
+   * The key that identifies the configuration of the function that secrets may share.
+   *
+   * @internal
+   */
+  public static _configKey(props: RedshiftRotationFunctionProps): string {
+    const parts: string[] = [];
+    if (props.vpc) {
+      const subnets = props.vpc.selectSubnets(props.vpcSubnets);
+      parts.push(props.vpc.node.path, ...subnets.subnets.map((s) => s.node.path));
+      parts.push(...(props.securityGroups ?? []).map((sg) => sg.node.path));
+      parts.push(props.network?._key ?? 'default');
+    }
+    if (props.passwordLength !== undefined && props.passwordLength !== DEFAULT_PASSWORD_LENGTH) {
+      parts.push(`length=${props.passwordLength}`);
+    }
+    if (props.excludeCharacters) {
+      parts.push(`exclude=${props.excludeCharacters}`);
+    }
+    if (props.testStatements && props.testStatements.length > 0) {
+      parts.push(`tests=${JSON.stringify(props.testStatements)}`);
+    }
+    return parts.join('|');
+  }
+
   /** The Lambda function. */
   public readonly lambdaFunction: lambda.Function;
 
@@ -280,7 +305,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     this.lambdaFunction = new lambda.Function(this, 'Function', {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'rotation', 'index')),
       handler: 'index.handler',
-      runtime: props.runtime ?? lambda.determineLatestNodeRuntime(this),
+      runtime: props.runtime ?? latestNodeRuntime(this),
       architecture: lambda.Architecture.ARM_64,
       description: 'Rotates Amazon Redshift secrets through the Redshift Data API (cdk-redshift-rotation)',
       functionName: props.functionName,
@@ -362,10 +387,10 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
         + 'DescribeStatement, GetStatementResult, CancelStatement, ListStatements: only statements this role submitted (redshift-data:statement-owner-iam-userid). '
         + 'Serverless workgroups given by name only: IAM knows workgroups by id.',
       appliesTo: [
-        `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*`,
-        `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.probeSecretPrefix}*`,
+        { regex: '/^Resource::arn:<AWS::Partition>:secretsmanager:[^:]+:[^:]+:secret:\\*$/' },
+        { regex: `/^Resource::arn:<AWS::Partition>:secretsmanager:[^:]+:[^:]+:secret:${escapeRegex(this.probeSecretPrefix)}\\*$/` },
         'Resource::*',
-        'Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*',
+        { regex: '/^Resource::arn:<AWS::Partition>:redshift-serverless:[^:]+:[^:]+:workgroup\\/\\*$/' },
       ],
     }]);
     if (props.vpc) {
@@ -453,30 +478,6 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     return this.lambdaFunction.metricErrors(props);
   }
 
-  /**
-   * The key that identifies the configuration of the function that secrets may share.
-   *
-   * @internal
-   */
-  public static _configKey(props: RedshiftRotationFunctionProps): string {
-    const parts: string[] = [];
-    if (props.vpc) {
-      const subnets = props.vpc.selectSubnets(props.vpcSubnets);
-      parts.push(props.vpc.node.path, ...subnets.subnets.map((s) => s.node.path));
-      parts.push(...(props.securityGroups ?? []).map((sg) => sg.node.path));
-      parts.push(props.network?._key ?? 'default');
-    }
-    if (props.passwordLength !== undefined && props.passwordLength !== DEFAULT_PASSWORD_LENGTH) {
-      parts.push(`length=${props.passwordLength}`);
-    }
-    if (props.excludeCharacters) {
-      parts.push(`exclude=${props.excludeCharacters}`);
-    }
-    if (props.testStatements && props.testStatements.length > 0) {
-      parts.push(`tests=${JSON.stringify(props.testStatements)}`);
-    }
-    return parts.join('|');
-  }
 }
 
 class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
@@ -503,6 +504,27 @@ class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRot
   public addTarget(_target: RedshiftTarget): void {}
   public addMasterSecret(_secret: secretsmanager.ISecret): void {}
   public addEncryptionKey(_key: kms.IKey): void {}
+}
+
+/**
+ * The newest Node.js runtime: the one `determineLatestNodeRuntime` names for the stack's region, or the newest
+ * `nodejsNN.x` the installed aws-cdk-lib knows, whichever is newer. (aws-cdk-lib 2.176's regional facts still
+ * name nodejs20.x, which Lambda no longer supports, while it already has NODEJS_22_X.)
+ */
+function latestNodeRuntime(scope: Construct): lambda.Runtime {
+  const version = (runtime: lambda.Runtime) => Number(/^nodejs(\d+)\.x$/.exec(runtime.name)?.[1] ?? 0);
+  const known = lambda.Runtime.ALL
+    .filter((r) => r.family === lambda.RuntimeFamily.NODEJS && version(r) > 0)
+    .sort((a, b) => version(b) - version(a))[0];
+  const regional = lambda.determineLatestNodeRuntime(scope);
+  if (!Token.isUnresolved(regional.name) && version(regional) >= version(known)) {
+    return regional;
+  }
+  return known;
+}
+
+function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 function defaultNetwork(vpc: ec2.IVpc, subnets: ec2.SelectedSubnets): RotationNetwork {

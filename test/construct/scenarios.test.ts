@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { assetHashSerializer, isolatedVpc, natVpc, newCluster, newServerless, newStack } from './helpers';
@@ -93,6 +94,20 @@ describe('single user', () => {
       },
     });
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  });
+
+  test('the function runs the newest Node.js runtime aws-cdk-lib knows, on arm64, unless overridden', () => {
+    const newest = lambda.Runtime.ALL
+      .filter((r) => /^nodejs\d+\.x$/.test(r.name))
+      .map((r) => r.name)
+      .sort((a, b) => Number(b.replace(/\D/g, '')) - Number(a.replace(/\D/g, '')))[0];
+    const stack = newStack();
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: newest, Architectures: ['arm64'] });
+
+    const other = newStack('Other');
+    new RedshiftRotationFunction(other, 'Fn', { runtime: lambda.Runtime.NODEJS_20_X });
+    Template.fromStack(other).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs20.x' });
   });
 
   test('the schedule waits for the function, its policy and its invoke permission', () => {
@@ -293,13 +308,13 @@ describe('Serverless workgroup', () => {
 
   test('with its ARN: the permission names that workgroup only, no warning', () => {
     const stack = newStack();
-    const arn = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0c1b2a3d-1111-2222-3333-444455556666';
+    const workgroupArn = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0c1b2a3d-1111-2222-3333-444455556666';
     new RedshiftSecretRotation(stack, 'App', {
-      target: RedshiftTarget.workgroup('analytics-wg', { workgroupArn: arn }),
+      target: RedshiftTarget.workgroup('analytics-wg', { workgroupArn }),
       username: 'app_user',
     });
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RunStatements', Resource: arn })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RunStatements', Resource: workgroupArn })]) },
     });
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
@@ -460,13 +475,13 @@ describe('sharing a function', () => {
 
   test('an imported function (fromFunctionArn): no Lambda in this stack, the schedule names its ARN', () => {
     const stack = newStack();
-    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:redshift-rotation';
-    const fn = RedshiftRotationFunction.fromFunctionArn(stack, 'Shared', arn);
+    const functionArn = 'arn:aws:lambda:eu-west-1:123456789012:function:redshift-rotation';
+    const fn = RedshiftRotationFunction.fromFunctionArn(stack, 'Shared', functionArn);
     const rotation = new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', rotationFunction: fn });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Lambda::Function', 0);
     template.resourceCountIs('AWS::IAM::Policy', 0);
-    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationLambdaARN: arn });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationLambdaARN: functionArn });
     expect(rotation.rotationFunction).toBe(fn);
     expect(() => rotation.connections).toThrow(/imported/);
   });
