@@ -14,7 +14,7 @@
  * See docs/local-stack.md.
  */
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client, Pool } from 'pg';
 import { FaultInjector } from './faults';
 import { LambdaRunner } from './lambda-runner';
@@ -238,7 +238,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           .map(([Key, Value]) => ({ Key, Value }));
         const sdk = new SecretsManagerClient({ ...clientConfig(), endpoint: smUrl });
         try {
-          const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
           const out = await sdk.send(new CreateSecretCommand({
             Name: o.name, SecretString: JSON.stringify(value), KmsKeyId: o.kmsKeyId, Tags: tags.length ? tags : undefined,
           }));
