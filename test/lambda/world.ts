@@ -42,7 +42,7 @@ export const CURRENT_PASSWORD = 'CurrentPassw0rdAlpha';
 export const PREVIOUS_PASSWORD = 'PreviousPassw0rdBeta';
 export const MASTER_PASSWORD = 'MasterPassw0rdGamma';
 /** what GetRandomPassword returns, in order */
-export const NEW_PASSWORDS = ['NewPassw0rdDelta#1xYzAbCdEfGhIjK', 'NewPassw0rdEpsilon#2xYzAbCdEfGhIj', 'NewPassw0rdZeta#3xYzAbCdEfGhIjKl'];
+export const NEW_PASSWORDS = ['NewPassw0rdDelta#1xYzAbCdEfGhIjK', 'NewPassw0rdEpsilon#2xYzAbCdEfGhI', 'NewPassw0rdZeta#3xYzAbCdEfGhIjKl'];
 export const ALL_PASSWORDS = [CURRENT_PASSWORD, PREVIOUS_PASSWORD, MASTER_PASSWORD, ...NEW_PASSWORDS];
 
 export function md5(password: string, user: string): string {
@@ -149,7 +149,12 @@ export class World {
 
   /** What RotateSecret does before calling the function: an AWSPENDING version without a value. */
   public startRotation(arn = ARN, token = TOKEN): void {
-    this.secret(arn).versions.set(token, { stages: ['AWSPENDING'] });
+    const existing = this.secret(arn).versions.get(token);
+    if (existing) {
+      if (!existing.stages.includes('AWSPENDING')) existing.stages.push('AWSPENDING');
+    } else {
+      this.secret(arn).versions.set(token, { stages: ['AWSPENDING'] });
+    }
   }
 
   public secret(arn: string): StoredSecret {

@@ -1,0 +1,204 @@
+import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  ARN, CURRENT_PASSWORD, expectNothingLeaked, md5, NEW_PASSWORDS, PREVIOUS_PASSWORD, PREVIOUS_VERSION, secretJson, TOKEN, World,
+} from './world';
+
+let world: World;
+const event = (Step: string, token = TOKEN) => ({ SecretId: ARN, ClientRequestToken: token, Step });
+const NEW = NEW_PASSWORDS[0];
+
+function singleUser(fields: Record<string, unknown> = {}): void {
+  world.addSecret({
+    arn: ARN,
+    current: secretJson({ username: 'app', password: CURRENT_PASSWORD, ...fields }),
+    previous: secretJson({ username: 'app', password: PREVIOUS_PASSWORD, ...fields }),
+  });
+  world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
+}
+
+async function createPending(): Promise<void> {
+  world.startRotation();
+  await world.handler()(event('createSecret'));
+  world.calls.length = 0;
+}
+
+const nonPolling = () => world.calls.filter((c) => c !== 'rsd:DescribeStatement');
+
+beforeEach(() => {
+  world = new World();
+});
+
+describe('SINGLE_USER setSecret', () => {
+  test('ALTER USER as the user itself (AWSCURRENT), carrying only the md5 verifier', async () => {
+    singleUser();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(nonPolling()).toEqual(['sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue', 'rsd:ExecuteStatement']);
+    expect(world.rsd).toHaveReceivedCommandWith(ExecuteStatementCommand, {
+      ClusterIdentifier: 'my-cluster', Database: 'dev', SecretArn: ARN, Sql: `ALTER USER "app" PASSWORD '${md5(NEW, 'app')}'`,
+    });
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 0);
+    expectNothingLeaked(world);
+  });
+
+  test('Redshift Serverless: the workgroup is the target', async () => {
+    singleUser({ dbClusterIdentifier: undefined, workgroupName: 'wg1', dbname: 'analytics' });
+    await createPending();
+    await world.handler()(event('setSecret'));
+    const input = world.rsd.commandCalls(ExecuteStatementCommand)[0].args[0].input;
+    expect(input).toMatchObject({ WorkgroupName: 'wg1', Database: 'analytics', SecretArn: ARN });
+    expect(input.ClusterIdentifier).toBeUndefined();
+  });
+
+  test('run twice: AWSCURRENT no longer logs in, the pending password is found live through a probe, nothing else happens', async () => {
+    singleUser();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    world.calls.length = 0;
+    await world.handler()(event('setSecret'));
+    expect(nonPolling()).toEqual([
+      'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
+      'rsd:ExecuteStatement', // ALTER as AWSCURRENT: login fails
+      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret', // probe with AWSPENDING: SELECT 1 works
+    ]);
+    expect(world.statements.at(-1)!.sqls).toEqual(['SELECT 1']);
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world);
+  });
+
+  test('the same when login failures come as DatabaseConnectionException', async () => {
+    singleUser();
+    await createPending();
+    world.loginFailureAs = 'DatabaseConnectionException';
+    world.users.set('app', md5(NEW, 'app'));
+    await world.handler()(event('setSecret'));
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('current fails, pending fails, previous works: ALTER USER through a probe of AWSPREVIOUS', async () => {
+    singleUser();
+    await createPending();
+    world.users.set('app', md5(PREVIOUS_PASSWORD, 'app'));
+    await world.handler()(event('setSecret'));
+    expect(nonPolling()).toEqual([
+      'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
+      'rsd:ExecuteStatement',
+      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret',
+      'sm:GetSecretValue',
+      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret',
+    ]);
+    expect(world.sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN, VersionId: PREVIOUS_VERSION });
+    const probes = world.sm.commandCalls(CreateSecretCommand).map((c) => JSON.parse(c.args[0].input.SecretString!).password);
+    expect(probes).toEqual([NEW, PREVIOUS_PASSWORD]);
+    const last = world.statements.at(-1)!;
+    expect(last.sqls).toEqual([`ALTER USER "app" PASSWORD '${md5(NEW, 'app')}'`]);
+    expect(last.secretArn).not.toBe(ARN);
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 2);
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world);
+  });
+
+  test('no version logs in: a clear error, the password unchanged, no probe left', async () => {
+    singleUser();
+    await createPending();
+    world.users.set('app', md5('SomethingElse1', 'app'));
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/none of AWSCURRENT, AWSPENDING, AWSPREVIOUS logs in as "app"; nothing was changed/);
+    expect(world.users.get('app')).toBe(md5('SomethingElse1', 'app'));
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world, err);
+  });
+
+  test('a pending username that is not the current one is refused before any SQL', async () => {
+    singleUser();
+    world.startRotation();
+    world.secret(ARN).versions.get(TOKEN)!.value = secretJson({ username: 'other', password: NEW });
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/AWSPENDING: username "other" does not fit SINGLE_USER: expected "app"/);
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+    expectNothingLeaked(world, err);
+  });
+
+  test('a pending secret pointing at another cluster is refused before any SQL', async () => {
+    singleUser();
+    world.startRotation();
+    world.secret(ARN).versions.get(TOKEN)!.value = secretJson({ username: 'app', password: NEW, dbClusterIdentifier: 'other-cluster' });
+    await expect(world.handler()(event('setSecret'))).rejects.toThrow(/must be the same as in AWSCURRENT/);
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+  });
+
+  test('a FAILED ALTER USER fails the step with Redshift\'s message, redacted', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'FAILED', error: `ERROR: cannot reuse "${md5(NEW, 'app')}"` } });
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/FAILED: ERROR: cannot reuse "md5\[REDACTED\]"/);
+    expectNothingLeaked(world, err);
+  });
+
+  test('an ABORTED ALTER USER fails the step', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'ABORTED' } });
+    await expect(world.handler()(event('setSecret'))).rejects.toThrow(/was ABORTED/);
+  });
+
+  test('an ALTER USER that never finishes is cancelled at STATEMENT_TIMEOUT_MS', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'HANG' } });
+    await expect(world.handler({ STATEMENT_TIMEOUT_MS: '1000' })(event('setSecret'))).rejects.toThrow(/did not finish within 1000 ms/);
+    expect(world.calls).toContain('rsd:CancelStatement');
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+  });
+
+  test('throttling is retried', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'THROTTLE', times: 3 } });
+    await world.handler()(event('setSecret'));
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 4);
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+  });
+});
+
+describe('SINGLE_USER rotation end to end', () => {
+  test('AWSCURRENT logs in afterwards, the old password is refused, nothing leaks', async () => {
+    singleUser();
+    expect(await world.rotate(world.handler({ TEST_STATEMENTS: '["SELECT 2"]' }))).toBeUndefined();
+    expect(world.versionOf(ARN, 'AWSCURRENT')).toBe(TOKEN);
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
+    expect(world.logsIn(world.stageValue(ARN, 'AWSPREVIOUS'))).toBe(false);
+    expect(world.logLines.map((l) => JSON.parse(l).outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expectNothingLeaked(world);
+  });
+
+  test('a failure at setSecret, then the service\'s retry of the whole rotation, completes', async () => {
+    singleUser();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'THROTTLE', times: 5 } });
+    const err = await world.rotate(world.handler());
+    expect(String(err)).toMatch(/setSecret failed.*ThrottlingException|ActiveStatementsExceededException/);
+    expect(world.versionOf(ARN, 'AWSCURRENT')).not.toBe(TOKEN);
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
+    expect(await world.rotate(world.handler())).toBeUndefined();
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
+    expectNothingLeaked(world);
+  });
+
+  test('a crash between setSecret and finishSecret, then the retry, completes (recovery through the pending probe)', async () => {
+    singleUser();
+    world.startRotation();
+    await world.handler()(event('createSecret'));
+    await world.handler()(event('setSecret'));
+    // the function dies here; the service retries every step with the same token
+    expect(await world.rotate(world.handler())).toBeUndefined();
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
+    expect(world.liveProbes()).toEqual([]);
+  });
+});
