@@ -5,14 +5,23 @@
 export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type Step = typeof STEPS[number];
 
+/** The event as Secrets Manager sends it (nothing checked yet). */
 export interface RotationEvent {
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly Step: string;
+  readonly RotationToken?: string;
+}
+
+/** A checked event. */
+export interface ValidEvent {
   readonly SecretId: string;
   readonly ClientRequestToken: string;
   readonly Step: Step;
 }
 
 /** The event, checked: `SecretId` and `ClientRequestToken` non-empty strings, `Step` one of the four steps. */
-export function validateEvent(event: unknown): RotationEvent {
+export function validateEvent(event: unknown): ValidEvent {
   if (!event || typeof event !== 'object' || Array.isArray(event)) {
     throw new Error('Invalid rotation event: expected an object with SecretId, ClientRequestToken and Step');
   }

@@ -36,8 +36,20 @@ const RETRYABLE_NAMES = new Set([
 ]);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** Errors that retrying cannot fix, whatever their HTTP status (a failed login comes back as a server fault). */
+const NEVER_RETRIED = new Set([
+  'DatabaseConnectionException',
+  'ValidationException',
+  'ResourceNotFoundException',
+  'ExecuteStatementException',
+  'BatchExecuteStatementException',
+  'QueryTimeoutException',
+  'AccessDeniedException',
+]);
+
 /** Throttling, the Data API's capacity errors, internal errors, HTTP 5xx and network errors. */
 export function isRetryable(err: unknown): boolean {
+  if (NEVER_RETRIED.has(errorName(err))) return false;
   if (RETRYABLE_NAMES.has(errorName(err))) return true;
   const status = httpStatus(err);
   if (status !== undefined && (status >= 500 || status === 429)) return true;

@@ -109,7 +109,7 @@ describe('login failures', () => {
   });
 
   test('DatabaseConnectionException is a LoginFailedError and is not retried', async () => {
-    rsd.on(ExecuteStatementCommand).rejects(new DatabaseConnectionException({ message: 'Database connection failed', $metadata: { httpStatusCode: 400 } }));
+    rsd.on(ExecuteStatementCommand).rejects(new DatabaseConnectionException({ message: 'Database connection failed', Message: 'Database connection failed', $metadata: { httpStatusCode: 500 } }));
     await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toBeInstanceOf(LoginFailedError);
     expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
   });
@@ -127,7 +127,7 @@ describe('retries', () => {
     rsd.on(ExecuteStatementCommand)
       .rejectsOnce(throttling('Rate exceeded'))
       .rejectsOnce(new ActiveSessionsExceededException({ message: 'sessions', $metadata: { httpStatusCode: 400 } }))
-      .rejectsOnce(new InternalServerException({ message: 'oops', $metadata: { httpStatusCode: 500 } }))
+      .rejectsOnce(new InternalServerException({ message: 'oops', Message: 'oops', $metadata: { httpStatusCode: 500 } }))
       .resolves({ Id: 'id-9' });
     rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
     await api().execute(target, SECRET, 'SELECT 1');
@@ -162,6 +162,7 @@ describe('retries', () => {
     expect(isRetryable(throttling(''))).toBe(true);
     expect(isRetryable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
     expect(isRetryable({ name: 'Whatever', $metadata: { httpStatusCode: 503 } })).toBe(true);
+    expect(isRetryable({ name: 'DatabaseConnectionException', $metadata: { httpStatusCode: 500 } })).toBe(false);
     expect(isRetryable(new ValidationException({ message: '', $metadata: { httpStatusCode: 400 } }))).toBe(false);
     expect(isRetryable(new Error('plain'))).toBe(false);
   });

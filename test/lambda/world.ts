@@ -203,6 +203,16 @@ export class World {
     return undefined;
   }
 
+  /** Catalog rows for the users named: `catalog` if set, else (for `users`) default attributes of existing users. */
+  private catalogRows(query: CatalogQuery, names: string[]): Row[] {
+    const given = this.catalog[query];
+    if (given) return given;
+    if (query !== 'users') return [];
+    return [...this.users.keys()].filter((u) => names.includes(u)).map((usename, i) => ({
+      usename, usesysid: 100 + i, usecreatedb: false, usesuper: false, valuntil: null, useconnlimit: 'UNLIMITED', syslogaccess: 'RESTRICTED', sessiontimeout: 0,
+    }));
+  }
+
   private wireSecretsManager(): void {
     const log = (name: string) => this.calls.push(`sm:${name}`);
     this.sm.on(DescribeSecretCommand).callsFake((input) => {
@@ -306,7 +316,7 @@ export class World {
       const secretString = this.stageValue(input.SecretArn, 'AWSCURRENT');
       if (!this.logsIn(secretString)) {
         if (this.loginFailureAs === 'DatabaseConnectionException') {
-          throw new DatabaseConnectionException({ message: 'Database connection failed', $metadata: { httpStatusCode: 400 } });
+          throw new DatabaseConnectionException({ message: 'Database connection failed', Message: 'Database connection failed', $metadata: { httpStatusCode: 500 } });
         }
         const user = secretString ? JSON.parse(secretString).username : '?';
         st.status = 'FAILED';
@@ -334,7 +344,7 @@ export class World {
           changes.set(name, m[3]);
         }
         const query = (Object.keys(CATALOG_SQL) as CatalogQuery[]).find((q) => CATALOG_SQL[q] === text);
-        if (query) st.rows = this.catalog[query] ?? [];
+        if (query) st.rows = this.catalogRows(query, (input.Parameters ?? []).map((p: any) => p.value));
         if (text === 'SELECT 1') st.rows = [{ '?column?': 1 }];
       }
       for (const [name, verifier] of changes) this.users.set(name, verifier);
