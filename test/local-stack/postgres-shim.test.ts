@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import { Client } from 'pg';
 import { md5Verifier, startPostgres } from '../support/postgres';
 import type { PostgresServer } from '../support/postgres';
@@ -38,7 +39,7 @@ describe('embedded PostgreSQL', () => {
   test('listens on loopback, database dev, data dir under tmpdir', async () => {
     expect(pg.host).toBe('127.0.0.1');
     expect(pg.database).toBe('dev');
-    expect(pg.dataDir.startsWith(require('os').tmpdir())).toBe(true);
+    expect(pg.dataDir.startsWith(os.tmpdir())).toBe(true);
     expect(fs.existsSync(pg.dataDir)).toBe(true);
     const r = await admin.query('SELECT current_database() AS db, rolsuper FROM pg_roles WHERE rolname = current_user');
     expect(r.rows[0]).toEqual({ db: 'dev', rolsuper: true });

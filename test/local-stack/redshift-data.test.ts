@@ -28,7 +28,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function run(sql: string, opts: { secret?: string; params?: Record<string, string>; workgroup?: boolean } = {}): Promise<DescribeStatementCommandOutput> {
+interface RunOptions { secret?: string; params?: Record<string, string>; workgroup?: boolean }
+
+async function run(sql: string, opts: RunOptions = {}): Promise<DescribeStatementCommandOutput> {
   const { Id } = await data.send(new ExecuteStatementCommand({
     ...(opts.workgroup ? { WorkgroupName: stack.workgroupName } : { ClusterIdentifier: stack.clusterIdentifier }),
     SecretArn: opts.secret ?? (opts.workgroup ? workgroupSecret : master),
@@ -136,8 +138,12 @@ describe('login with the secret\'s AWSCURRENT', () => {
 
   test('loginFailure "exception" reports DatabaseConnectionException instead', async () => {
     const other = new LocalRedshiftData({
-      faults: stack.faults, secrets: stack.secretsManager, pg: stack.postgres, clusterIdentifier: stack.clusterIdentifier,
-      workgroupName: stack.workgroupName, loginFailure: 'exception',
+      faults: stack.faults,
+      secrets: stack.secretsManager,
+      pg: stack.postgres,
+      clusterIdentifier: stack.clusterIdentifier,
+      workgroupName: stack.workgroupName,
+      loginFailure: 'exception',
     });
     await other.start({ user: stack.postgres.adminUser, password: stack.postgres.adminPassword, database: 'dev' });
     const client = new RedshiftDataClient({ region: stack.region, endpoint: other.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
@@ -155,7 +161,9 @@ describe('login with the secret\'s AWSCURRENT', () => {
 describe('BatchExecuteStatement', () => {
   test('runs in one transaction with sub-statement ids and results', async () => {
     const { Id } = await data.send(new BatchExecuteStatementCommand({
-      ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev',
+      ClusterIdentifier: stack.clusterIdentifier,
+      SecretArn: master,
+      Database: 'dev',
       Sqls: ['CREATE TABLE batch_ok (x int)', 'INSERT INTO batch_ok VALUES (1), (2)', 'SELECT x FROM batch_ok ORDER BY x'],
     }));
     const d = await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
@@ -170,7 +178,9 @@ describe('BatchExecuteStatement', () => {
 
   test('a failing statement rolls back the whole batch; later ones are ABORTED', async () => {
     const { Id } = await data.send(new BatchExecuteStatementCommand({
-      ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev',
+      ClusterIdentifier: stack.clusterIdentifier,
+      SecretArn: master,
+      Database: 'dev',
       Sqls: ['CREATE TABLE batch_rb (x int)', 'CREATE USER "rb_user" PASSWORD \'md5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\'', 'SELECT * FROM missing_tbl', 'SELECT 1'],
     }));
     const d = await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
@@ -184,7 +194,9 @@ describe('BatchExecuteStatement', () => {
   test('Redshift statements rewritten by the shim run inside the batch transaction', async () => {
     await stack.createUser('batch_user', 'Batchpass1');
     const { Id } = await data.send(new BatchExecuteStatementCommand({
-      ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev',
+      ClusterIdentifier: stack.clusterIdentifier,
+      SecretArn: master,
+      Database: 'dev',
       Sqls: ['CREATE ROLE "batch_role"', 'GRANT ROLE "batch_role" TO "batch_user"', 'ALTER USER "batch_user" SYSLOG ACCESS UNRESTRICTED'],
     }));
     expect((await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }))).Status).toBe('FINISHED');
@@ -235,8 +247,13 @@ describe('CancelStatement, WaitTimeSeconds, limits', () => {
 
   test('too many active statements: ActiveStatementsExceededException', async () => {
     const limited = new LocalRedshiftData({
-      faults: stack.faults, secrets: stack.secretsManager, pg: stack.postgres, clusterIdentifier: stack.clusterIdentifier,
-      workgroupName: stack.workgroupName, maxActiveStatements: 1, statementLatencyMs: 500,
+      faults: stack.faults,
+      secrets: stack.secretsManager,
+      pg: stack.postgres,
+      clusterIdentifier: stack.clusterIdentifier,
+      workgroupName: stack.workgroupName,
+      maxActiveStatements: 1,
+      statementLatencyMs: 500,
     });
     await limited.start({ user: stack.postgres.adminUser, password: stack.postgres.adminPassword, database: 'dev' });
     const client = new RedshiftDataClient({ region: stack.region, endpoint: limited.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });

@@ -98,7 +98,8 @@ describe('RotateSecret runs the four steps like the service', () => {
     expect(await stack.canLogin(user, password)).toBe(false);
 
     // a new rotation is refused while AWSPENDING is staged on another version…
-    await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn() }))).rejects.toThrow(InvalidRequestException);
+    await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn() })))
+      .rejects.toThrow(InvalidRequestException);
     // …but the same token reattempts it; with a working function it completes.
     await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn(), ClientRequestToken: token }));
     expect((await stack.waitForRotation(arn, { token, after: outcome.time + 1 })).type).toBe('RotationSucceeded');
@@ -146,7 +147,8 @@ describe('RotateSecret runs the four steps like the service', () => {
     await expect(sm.send(new RotateSecretCommand({ SecretId: arn }))).rejects.toThrow('No Lambda rotation function ARN is associated with this secret.');
     await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: 'arn:aws:lambda:us-east-1:999999999999:function:x' })))
       .rejects.toMatchObject({ name: 'AccessDeniedException' });
-    await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn(), RotationRules: { AutomaticallyAfterDays: 0 } })))
+    const badRules = { SecretId: arn, RotationLambdaARN: stack.functionArn(), RotationRules: { AutomaticallyAfterDays: 0 } };
+    await expect(sm.send(new RotateSecretCommand(badRules)))
       .rejects.toMatchObject({ name: 'InvalidParameterException' });
     await expect(sm.send(new RotateSecretCommand({ SecretId: 'missing', RotationLambdaARN: stack.functionArn() }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });

@@ -3,6 +3,7 @@ import {
   InvalidParameterException, InvalidRequestException, ListSecretsCommand, PutSecretValueCommand, ResourceExistsException,
   ResourceNotFoundException, RestoreSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { GetRandomPasswordCommandInput } from '@aws-sdk/client-secrets-manager';
 import { startLocalStack } from '../support/local-stack';
 import type { LocalStack } from '../support/local-stack';
 
@@ -81,7 +82,8 @@ describe('PutSecretValue and staging labels', () => {
   test('UpdateSecretVersionStage needs the matching RemoveFromVersionId to move a label', async () => {
     const move = { SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: token(12) };
     await expect(sm.send(new UpdateSecretVersionStageCommand(move))).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(sm.send(new UpdateSecretVersionStageCommand({ ...move, RemoveFromVersionId: token(12) }))).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(sm.send(new UpdateSecretVersionStageCommand({ ...move, RemoveFromVersionId: token(12) })))
+      .rejects.toBeInstanceOf(InvalidParameterException);
     await sm.send(new UpdateSecretVersionStageCommand({ ...move, RemoveFromVersionId: token(11) }));
     // moving AWSCURRENT moved AWSPREVIOUS to the old current; AWSPENDING stays until removed
     expect(await stages(arn)).toEqual({ [token(11)]: ['AWSPREVIOUS'], [token(12)]: ['AWSPENDING', 'AWSCURRENT'] });
@@ -109,7 +111,7 @@ describe('PutSecretValue and staging labels', () => {
 });
 
 describe('GetRandomPassword', () => {
-  const gen = async (input: ConstructorParameters<typeof GetRandomPasswordCommand>[0]) =>
+  const gen = async (input: GetRandomPasswordCommandInput) =>
     (await sm.send(new GetRandomPasswordCommand(input))).RandomPassword!;
 
   test('default: 32 characters with each type', async () => {
@@ -132,7 +134,8 @@ describe('GetRandomPassword', () => {
       expect(p).toMatch(/[0-9]/);
     }
     expect(await gen({ PasswordLength: 50, ExcludePunctuation: true, ExcludeNumbers: true, ExcludeUppercase: true })).toMatch(/^[a-z]{50}$/);
-    expect(await gen({ PasswordLength: 40, ExcludePunctuation: true, ExcludeNumbers: true, ExcludeUppercase: true, ExcludeLowercase: true, IncludeSpace: true }))
+    const onlySpace = { ExcludePunctuation: true, ExcludeNumbers: true, ExcludeUppercase: true, ExcludeLowercase: true, IncludeSpace: true };
+    expect(await gen({ PasswordLength: 40, ...onlySpace }))
       .toBe(' '.repeat(40));
     expect(await gen({ PasswordLength: 4096 })).toHaveLength(4096);
   });
@@ -145,7 +148,8 @@ describe('GetRandomPassword', () => {
     await expect(gen({ PasswordLength: 0 })).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(gen({ PasswordLength: 4097 })).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(gen({ PasswordLength: 3, RequireEachIncludedType: true })).rejects.toBeInstanceOf(InvalidParameterException);
-    await expect(gen({ ExcludeNumbers: true, ExcludePunctuation: true, ExcludeUppercase: true, ExcludeLowercase: true })).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(gen({ ExcludeNumbers: true, ExcludePunctuation: true, ExcludeUppercase: true, ExcludeLowercase: true }))
+      .rejects.toBeInstanceOf(InvalidParameterException);
   });
 });
 

@@ -111,7 +111,9 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       service: options.service,
       operation,
       secretId: described.secretId,
-      lambda: caller ? { functionArn: caller.functionArn, invocationId: caller.invocationId, step: caller.step, rotatedSecretArn: caller.rotatedSecretArn } : undefined,
+      lambda: caller
+        ? { functionArn: caller.functionArn, invocationId: caller.invocationId, step: caller.step, rotatedSecretArn: caller.rotatedSecretArn }
+        : undefined,
       statementKinds: described.sqls?.map(statementKind),
     }, described.sqls);
 

@@ -156,8 +156,11 @@ export class LambdaRunner implements LambdaHost {
     const w = this.workers.get(workerId);
     if (!w?.current) return undefined;
     return {
-      functionArn: w.functionArn, invocationId: w.current.record.invocationId, workerId,
-      step: w.current.event?.Step, rotatedSecretArn: w.current.event?.SecretId,
+      functionArn: w.functionArn,
+      invocationId: w.current.record.invocationId,
+      workerId,
+      step: w.current.event?.Step,
+      rotatedSecretArn: w.current.event?.SecretId,
     };
   }
 
@@ -262,7 +265,11 @@ export class LambdaRunner implements LambdaHost {
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     const worker: Worker = {
-      id, functionArn: arn, child, dead: false, busy: false,
+      id,
+      functionArn: arn,
+      child,
+      dead: false,
+      busy: false,
       ready: new Promise<void>((resolve, reject) => { readyResolve = resolve; readyReject = reject; }),
     };
     worker.ready.catch(() => undefined);
@@ -319,6 +326,7 @@ export class LambdaRunner implements LambdaHost {
   }
 
   private log(worker: Worker, stream: LambdaLogEntry['stream'], message: string, invocationId?: string): void {
-    this.logs.push({ time: Date.now(), functionArn: worker.functionArn, invocationId: invocationId ?? worker.current?.record.invocationId, stream, message });
+    const id = invocationId ?? worker.current?.record.invocationId;
+    this.logs.push({ time: Date.now(), functionArn: worker.functionArn, invocationId: id, stream, message });
   }
 }

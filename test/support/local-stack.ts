@@ -92,9 +92,13 @@ export interface LocalStack {
   /** Endpoint URLs, for `endpoint` in SDK clients or AWS_ENDPOINT_URL_SECRETS_MANAGER / _REDSHIFT_DATA. */
   readonly endpoints: { readonly secretsManager: string; readonly redshiftData: string };
   /** Connection info of the PostgreSQL server (the "cluster"). */
-  readonly postgres: { readonly host: string; readonly port: number; readonly database: string; readonly adminUser: string; readonly adminPassword: string };
+  readonly postgres: {
+    readonly host: string; readonly port: number; readonly database: string; readonly adminUser: string; readonly adminPassword: string;
+  };
   /** Milliseconds spent starting: total, initdb, PostgreSQL start, shim install, endpoints. */
-  readonly startupMs: { readonly total: number; readonly initdb: number; readonly postgres: number; readonly shim: number; readonly endpoints: number };
+  readonly startupMs: {
+    readonly total: number; readonly initdb: number; readonly postgres: number; readonly shim: number; readonly endpoints: number;
+  };
   readonly secretsManager: LocalSecretsManager;
   readonly redshiftData: LocalRedshiftData;
   readonly lambda: LambdaRunner;
@@ -172,20 +176,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const smRef: { current?: LocalSecretsManager } = {};
     const faults = new FaultInjector((id) => smRef.current?.resolveArn(id));
     sm = new LocalSecretsManager({
-      region, account, faults, rotationRetries: options.rotationRetries, rotationRetryDelayMs: options.rotationRetryDelayMs,
+      region,
+      account,
+      faults,
+      rotationRetries: options.rotationRetries,
+      rotationRetryDelayMs: options.rotationRetryDelayMs,
       lambdaHost: () => runner,
     });
     smRef.current = sm;
     data = new LocalRedshiftData({
-      faults, secrets: sm, pg: { host: pg.host, port: pg.port }, clusterIdentifier, workgroupName,
-      statementLatencyMs: options.statementLatencyMs, loginFailure: options.loginFailure, lambdaHost: () => runner,
+      faults,
+      secrets: sm,
+      pg: { host: pg.host, port: pg.port },
+      clusterIdentifier,
+      workgroupName,
+      statementLatencyMs: options.statementLatencyMs,
+      loginFailure: options.loginFailure,
+      lambdaHost: () => runner,
     });
     const [smUrl, dataUrl] = await Promise.all([
       sm.start(), data.start({ user: pg.adminUser, password: pg.adminPassword, database: pg.database }),
     ]);
     runner = new LambdaRunner({
-      region, account, secretsManagerUrl: smUrl, redshiftDataUrl: dataUrl, defaultFunction: options.defaultFunction,
-      timeoutMs: options.lambdaTimeoutMs, maxConcurrency: options.lambdaConcurrency,
+      region,
+      account,
+      secretsManagerUrl: smUrl,
+      redshiftDataUrl: dataUrl,
+      defaultFunction: options.defaultFunction,
+      timeoutMs: options.lambdaTimeoutMs,
+      maxConcurrency: options.lambdaConcurrency,
     });
     const lambda = runner;
     sm.setInvoker((arn, event) => lambda.invokeOrThrow(arn, event));
@@ -247,7 +266,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       },
       canLogin: async (user, password) => {
-        const client = new Client({ host: server.host, port: server.port, user, password, database: server.database, connectionTimeoutMillis: 10_000 });
+        const client = new Client({
+          host: server.host, port: server.port, user, password, database: server.database, connectionTimeoutMillis: 10_000,
+        });
         client.on('error', () => undefined);
         try {
           await client.connect();

@@ -68,8 +68,7 @@ export function postgresNativeDir(): string {
  * `hydrate-symlinks` postinstall when allowed, so run it here when the shared-library symlinks are missing,
  * and restore the executable bits.
  */
-export function ensurePostgresBinaries(): { initdb: string; postgres: string } {
-  const native = postgresNativeDir();
+export function ensurePostgresBinaries(native: string = postgresNativeDir()): { initdb: string; postgres: string } {
   const pkgDir = path.dirname(native);
   const linksFile = path.join(native, 'pg-symlinks.json');
   if (fs.existsSync(linksFile)) {
@@ -81,8 +80,11 @@ export function ensurePostgresBinaries(): { initdb: string; postgres: string } {
   }
   const bins = { initdb: path.join(native, 'bin', 'initdb'), postgres: path.join(native, 'bin', 'postgres') };
   for (const file of Object.values(bins)) {
-    const mode = fs.statSync(file).mode;
-    if ((mode & 0o555) !== 0o555) fs.chmodSync(file, mode | 0o555);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+    } catch {
+      fs.chmodSync(file, 0o755);
+    }
   }
   return bins;
 }

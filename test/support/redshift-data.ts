@@ -77,6 +77,9 @@ interface Statement extends SubStatement {
   fault?: FaultAction;
 }
 
+type Parameter = { name: string; value: string };
+interface Credentials { username: string; password: string; arn: string }
+
 const TERMINAL: StatementStatus[] = ['FINISHED', 'FAILED', 'ABORTED'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rawTypes = { getTypeParser: () => (v: string) => v };
@@ -151,14 +154,20 @@ export class LocalRedshiftData {
 
   private connect(user: string, password: string, database: string): Client {
     const c = new Client({
-      host: this.options.pg.host, port: this.options.pg.port, user, password, database,
-      types: rawTypes as never, connectionTimeoutMillis: 10_000, application_name: 'redshift-data-local',
+      host: this.options.pg.host,
+      port: this.options.pg.port,
+      user,
+      password,
+      database,
+      types: rawTypes as never,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'redshift-data-local',
     });
     c.on('error', () => undefined);
     return c;
   }
 
-  private readSecret(secretArn: unknown, request: { ClusterIdentifier?: string; WorkgroupName?: string }): { username: string; password: string; arn: string } {
+  private readSecret(secretArn: unknown, request: { ClusterIdentifier?: string; WorkgroupName?: string }): Credentials {
     if (typeof secretArn !== 'string' || secretArn.length === 0) {
       throw new AwsError('ValidationException', 'The local stack supports SecretArn authentication only (DbUser and IAM are not emulated).');
     }
@@ -364,7 +373,7 @@ export class LocalRedshiftData {
   }
 
   /** Runs one Redshift statement (rewritten by the shim) and stores its result on `s`. */
-  private async runOne(client: Client, s: SubStatement, parameters: { name: string; value: string }[] | undefined, inTransaction: boolean): Promise<void> {
+  private async runOne(client: Client, s: SubStatement, parameters: Parameter[] | undefined, inTransaction: boolean): Promise<void> {
     if (parameters && parameters.length > 0) {
       const bound = bindParameters(s.sql, parameters);
       const r = await client.query({ text: bound.text, values: bound.values, rowMode: 'array' });
@@ -465,9 +474,18 @@ export class LocalRedshiftData {
       ColumnMetadata: cols.map((c) => {
         const typeName = this.typeNames.get(c.typeId) ?? 'unknown';
         return {
-          name: c.name, label: c.name, typeName, nullable: 1, isCaseSensitive: ['text', 'varchar', 'name', 'bpchar'].includes(typeName),
-          isCurrency: false, isSigned: ['int2', 'int4', 'int8', 'float4', 'float8', 'numeric'].includes(typeName),
-          length: 0, precision: 0, scale: 0, schemaName: '', tableName: '',
+          name: c.name,
+          label: c.name,
+          typeName,
+          nullable: 1,
+          isCaseSensitive: ['text', 'varchar', 'name', 'bpchar'].includes(typeName),
+          isCurrency: false,
+          isSigned: ['int2', 'int4', 'int8', 'float4', 'float8', 'numeric'].includes(typeName),
+          length: 0,
+          precision: 0,
+          scale: 0,
+          schemaName: '',
+          tableName: '',
         };
       }),
       Records: s.result.rows.map((row) => row.map((v, i) => field(v, this.typeNames.get(cols[i].typeId) ?? ''))),
@@ -502,9 +520,16 @@ export class LocalRedshiftData {
       .slice(0, input.MaxResults ?? 100);
     return {
       Statements: list.map((s) => ({
-        Id: s.id, Status: s.status, StatementName: s.statementName, CreatedAt: s.createdAt / 1000, UpdatedAt: s.updatedAt / 1000,
-        SecretArn: s.secretArn, IsBatchStatement: s.batch, QueryString: s.batch ? undefined : s.sql,
-        QueryStrings: s.batch ? s.subs.map((x) => x.sql) : undefined, Database: s.database,
+        Id: s.id,
+        Status: s.status,
+        StatementName: s.statementName,
+        CreatedAt: s.createdAt / 1000,
+        UpdatedAt: s.updatedAt / 1000,
+        SecretArn: s.secretArn,
+        IsBatchStatement: s.batch,
+        QueryString: s.batch ? undefined : s.sql,
+        QueryStrings: s.batch ? s.subs.map((x) => x.sql) : undefined,
+        Database: s.database,
       })),
     };
   }

@@ -50,21 +50,20 @@ export function tokenize(sql: string): SqlToken[] {
       let depth = 1;
       let j = i + 2;
       while (j < n && depth > 0) {
-        if (sql[j] === '/' && sql[j + 1] === '*') { depth++; j += 2; } else if (sql[j] === '*' && sql[j + 1] === '/') { depth--; j += 2; } else j++;
+        if (sql[j] === '/' && sql[j + 1] === '*') { depth++; j += 2; } else if (sql[j] === '*' && sql[j + 1] === '/') { depth--; j += 2; } else {j++;}
       }
       push('comment', j);
     } else if (c === '"') {
       let j = i + 1;
       while (j < n) {
-        if (sql[j] === '"') { if (sql[j + 1] === '"') j += 2; else { j++; break; } } else j++;
+        if (sql[j] === '"') { if (sql[j + 1] === '"') {j += 2;} else { j++; break; } } else {j++;}
       }
       push('qident', j);
     } else if (c === '\'' || ((c === 'E' || c === 'e') && next === '\'')) {
       const escapes = c !== '\'';
       let j = escapes ? i + 2 : i + 1;
       while (j < n) {
-        if (escapes && sql[j] === '\\') j += 2;
-        else if (sql[j] === '\'') { if (sql[j + 1] === '\'') j += 2; else { j++; break; } } else j++;
+        if (escapes && sql[j] === '\\') {j += 2;} else if (sql[j] === '\'') { if (sql[j + 1] === '\'') {j += 2;} else { j++; break; } } else {j++;}
       }
       push('string', j);
     } else if (c === '$' && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 65))) {
@@ -198,7 +197,7 @@ function rewriteUser(sql: string, toks: SqlToken[], create: boolean): string[] {
     const t = toks[i];
     if (isWord(t, 'CREATEUSER')) { kept.push('SUPERUSER'); i++; redshiftOnly = true; } else if (isWord(t, 'NOCREATEUSER')) { kept.push('NOSUPERUSER'); i++; redshiftOnly = true; } else if (isWord(t, 'CONNECTION') && isWord(toks[i + 1], 'LIMIT')) {
       const v = toks[i + 2];
-      if (isWord(v, 'UNLIMITED')) { kept.push('CONNECTION LIMIT -1'); redshiftOnly = true; } else kept.push(`CONNECTION LIMIT ${v?.text ?? ''}`);
+      if (isWord(v, 'UNLIMITED')) { kept.push('CONNECTION LIMIT -1'); redshiftOnly = true; } else {kept.push(`CONNECTION LIMIT ${v?.text ?? ''}`);}
       i += 3;
     } else if (isWord(t, 'SYSLOG') && isWord(toks[i + 1], 'ACCESS')) {
       const v = toks[i + 2]?.text.toUpperCase() ?? '';
