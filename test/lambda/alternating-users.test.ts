@@ -10,11 +10,25 @@ let world: World;
 const event = (Step: string, token = TOKEN) => ({ SecretId: ARN, ClientRequestToken: token, Step });
 const NEW = NEW_PASSWORDS[0];
 const userRow = (usename: string, over: Record<string, unknown> = {}) => ({
-  usename, usesysid: usename.length, usecreatedb: false, usesuper: false, valuntil: null,
-  useconnlimit: 'UNLIMITED', syslogaccess: 'RESTRICTED', sessiontimeout: 0, ...over,
+  usename,
+  usesysid: usename.length,
+  usecreatedb: false,
+  usesuper: false,
+  valuntil: null,
+  useconnlimit: 'UNLIMITED',
+  syslogaccess: 'RESTRICTED',
+  sessiontimeout: 0,
+  ...over,
 });
 
-function alternating(options: { username?: string; fields?: Record<string, unknown>; master?: Record<string, unknown> | string; tag?: boolean } = {}): void {
+interface Setup {
+  username?: string;
+  fields?: Record<string, unknown>;
+  master?: Record<string, unknown> | string;
+  tag?: boolean;
+}
+
+function alternating(options: Setup = {}): void {
   const username = options.username ?? 'app';
   world.addSecret({
     arn: ARN,
