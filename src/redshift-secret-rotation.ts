@@ -263,6 +263,9 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     };
     this.rotationFunction = props.rotationFunction ?? sharedFunction(this, functionProps);
     const fn = this.rotationFunction;
+    if (props.rotationFunction) {
+      assertSameEnvironment(this, props.rotationFunction);
+    }
     if (props.rotationFunction instanceof RedshiftRotationFunction) {
       if (props.passwordLength !== undefined && props.passwordLength !== props.rotationFunction.passwordLength) {
         throw new Error(`passwordLength: the rotationFunction draws passwords of ${props.rotationFunction.passwordLength} characters; set passwordLength on the function instead`);
@@ -501,6 +504,27 @@ function validateUsername(username: string, prop: string, alternating: boolean):
   }
   if (Buffer.byteLength(username) > max) {
     throw new Error(`${prop}: '${username}' is longer than ${max} bytes${alternating ? ' (the alternate user appends _clone)' : ''}`);
+  }
+}
+
+/**
+ * Secrets Manager invokes only a rotation function of the secret's own account and region.
+ */
+function assertSameEnvironment(scope: Construct, fn: IRedshiftRotationFunction): void {
+  const here = Stack.of(scope);
+  let account: string | undefined;
+  let region: string | undefined;
+  if (fn instanceof RedshiftRotationFunction) {
+    account = Stack.of(fn).account;
+    region = Stack.of(fn).region;
+  } else if (!Token.isUnresolved(fn.functionArn)) {
+    const parts = fn.functionArn.split(':');
+    account = parts[4];
+    region = parts[3];
+  }
+  const differs = (a: string | undefined, b: string) => a !== undefined && !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
+  if (differs(account, here.account) || differs(region, here.region)) {
+    throw new Error(`rotationFunction: the function is in ${account}/${region}, but Secrets Manager only invokes a rotation function of the secret's own account and region (${here.account}/${here.region})`);
   }
 }
 

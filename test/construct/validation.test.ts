@@ -121,6 +121,17 @@ describe('impossible combinations throw, naming the prop', () => {
     }))).toThrow(/passwordLength: the rotationFunction draws passwords of 32 characters/);
   });
 
+  test('a rotation function of another account or region', () => {
+    expect(() => build({ username: 'app' }, (stack) => ({
+      rotationFunction: RedshiftRotationFunction.fromFunctionArn(stack, 'F', 'arn:aws:lambda:us-east-1:123456789012:function:rotator'),
+    }))).toThrow(/rotationFunction: the function is in 123456789012\/us-east-1, but Secrets Manager only invokes a rotation function of the secret's own account and region/);
+    const stack = newStack();
+    const other = new cdk.Stack(cdk.App.of(stack)!, 'Other', { env: { account: '210987654321', region: 'eu-west-1' } });
+    const fn = new RedshiftRotationFunction(other, 'Fn');
+    expect(() => new RedshiftSecretRotation(stack, 'R', { target: RedshiftTarget.cluster('analytics'), username: 'app', rotationFunction: fn }))
+      .toThrow(/rotationFunction: the function is in 210987654321\/eu-west-1/);
+  });
+
   test('masterUsername needs a target defined in this app, wired once', () => {
     expect(() => build({ username: 'app', masterUsername: 'admin' })).toThrow(/masterUsername: a master secret can only be created for a target defined in this app/);
     const stack = newStack();
