@@ -203,6 +203,14 @@ describe('BatchExecuteStatement', () => {
     expect(await stack.adminQuery('SELECT user_name, role_name FROM svv_user_grants WHERE user_name = \'batch_user\'')).toEqual([{ user_name: 'batch_user', role_name: 'batch_role' }]);
   });
 
+  test('stack.adminRedshift runs Redshift statements through the shim as the admin', async () => {
+    await stack.createUser('admin_rs_user', 'Adminrs123');
+    await stack.adminRedshift('ALTER USER "admin_rs_user" SYSLOG ACCESS UNRESTRICTED SESSION TIMEOUT 120');
+    expect(await stack.adminQuery('SELECT syslogaccess, sessiontimeout FROM svl_user_info WHERE usename = $1', ['admin_rs_user']))
+      .toEqual([{ syslogaccess: 'UNRESTRICTED', sessiontimeout: 120 }]);
+    await expect(stack.adminRedshift('ALTER USER "missing_user" SYSLOG ACCESS RESTRICTED')).rejects.toThrow('user "missing_user" does not exist');
+  });
+
   test('1 to 40 statements', async () => {
     const base = { ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev' };
     await expect(data.send(new BatchExecuteStatementCommand({ ...base, Sqls: [] }))).rejects.toBeInstanceOf(ValidationException);

@@ -24,7 +24,7 @@ import type { PostgresServer } from './postgres';
 import { LocalRedshiftData } from './redshift-data';
 import { LocalSecretsManager } from './secrets-manager';
 import type { RotationLifecycleEvent } from './secrets-manager';
-import { installShim, quoteIdent } from './shim';
+import { installShim, quoteIdent, rewriteStatement } from './shim';
 
 export type { CallMatcher, CallRecord, Fault, FaultAction, FaultSpec } from './faults';
 export type { FunctionConfig, InvocationRecord, LambdaLogEntry } from './lambda-runner';
@@ -121,6 +121,9 @@ export interface LocalStack {
   redshiftDataClient(): RedshiftDataClient;
   /** Runs SQL as the admin superuser, directly on PostgreSQL (no shim rewriting); returns the rows. */
   adminQuery<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs one Redshift statement as the admin through the shim's rewriter (CREATE ROLE, GRANT ROLE, SYSLOG ACCESS, …),
+   * in one transaction when the rewrite yields several PostgreSQL statements. */
+  adminRedshift(sql: string): Promise<void>;
   /** CREATE USER with an md5 verifier of the password (never the password in SQL). */
   createUser(username: string, password: string): Promise<void>;
   /** Creates a Redshift secret (`engine`, `username`, `password`, `dbname`, cluster or workgroup identifier…). */
@@ -240,6 +243,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsManagerClient: () => new SecretsManagerClient({ ...clientConfig(), endpoint: smUrl }),
       redshiftDataClient: () => new RedshiftDataClient({ ...clientConfig(), endpoint: dataUrl }),
       adminQuery: async <T>(sql: string, params?: unknown[]) => (await adminPool.query(sql, params)).rows as T[],
+      adminRedshift: async (sql) => {
+        const statements = rewriteStatement(sql);
+        const client = await adminPool.connect();
+        try {
+          if (statements.length > 1) await client.query('BEGIN');
+          for (const st of statements) await client.query(st);
+          if (statements.length > 1) await client.query('COMMIT');
+        } catch (e) {
+          if (statements.length > 1) await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        } finally {
+          client.release();
+        }
+      },
       createUser: async (username, password) => {
         await adminPool.query(`CREATE USER ${quoteIdent(username)} PASSWORD '${md5Verifier(username, password)}'`);
       },
