@@ -202,6 +202,18 @@ describe('the Lambda runtime', () => {
     expect(stack.lambdaLogs.filter((l) => l.functionArn === fn && l.message === 'module loaded')).toHaveLength(1);
   });
 
+  test('registering a function again applies the new environment to the next invocation, also when it was busy', async () => {
+    const fn = stack.functionArn('echo-reconfigured');
+    stack.registerFunction(fn, { handlerFile: ECHO, env: { PASSWORD_LENGTH: '10' } });
+    const env = (id: string) => JSON.parse(stack.lambdaLogs.find((l) => l.invocationId === id && l.message.startsWith('{'))!.message).env;
+    const busy = stack.lambda.invoke(fn, { Step: 'sleep', SecretId: 's', ClientRequestToken: 't' });
+    await new Promise((r) => setTimeout(r, 100));
+    stack.registerFunction(fn, { handlerFile: ECHO, env: { PASSWORD_LENGTH: '20' } });
+    expect(env((await busy).invocationId).PASSWORD_LENGTH).toBe('10');
+    const next = await stack.lambda.invoke(fn, { Step: 'echo', SecretId: 's', ClientRequestToken: 't' });
+    expect(env(next.invocationId).PASSWORD_LENGTH).toBe('20');
+  });
+
   test('a handler error is reported with its type and message, as Lambda does', async () => {
     const fn = stack.functionArn('echo-throw');
     stack.registerFunction(fn, { handlerFile: ECHO });

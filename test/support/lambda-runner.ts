@@ -84,6 +84,8 @@ interface Worker {
   current?: { record: InvocationRecord; event: RotationEvent; resolve: (r: InvocationRecord) => void; timer?: NodeJS.Timeout };
   dead: boolean;
   busy: boolean;
+  /** Configured before the last registerFunction: retired when its invocation ends. */
+  stale?: boolean;
   crashReason?: string;
 }
 
@@ -114,7 +116,9 @@ export class LambdaRunner implements LambdaHost {
     const arn = unqualified(functionArn);
     this.functions.set(arn, config);
     const pool = this.pools.get(arn);
-    if (pool) for (const w of [...pool.workers]) if (!w.current) this.retire(w);
+    for (const w of pool?.workers ?? []) {
+      if (w.busy || w.current) w.stale = true; else this.retire(w);
+    }
   }
 
   /** The configuration a function runs with. */
@@ -224,6 +228,7 @@ export class LambdaRunner implements LambdaHost {
 
   private release(worker: Worker): void {
     worker.busy = false;
+    if (worker.stale && !worker.dead) this.retire(worker);
     const pool = this.pool(worker.functionArn);
     pool.queue.shift()?.();
   }
