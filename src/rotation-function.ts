@@ -353,7 +353,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
             'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
           ],
           resources: [secretArn('*')],
-          conditions: { ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },
+          conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },
         }),
         new iam.PolicyStatement({
           sid: 'ProbeSecrets',

@@ -74,7 +74,7 @@ describe('single user', () => {
             Sid: 'RotatedSecrets',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
             Resource: arn(':secretsmanager:eu-west-1:123456789012:secret:*'),
-            Condition: { ArnEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+            Condition: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
           }),
           Match.objectLike({
             Sid: 'ProbeSecrets',
