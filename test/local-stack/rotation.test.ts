@@ -3,7 +3,7 @@ import {
   DescribeSecretCommand, GetSecretValueCommand, InvalidRequestException, RotateSecretCommand, SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { startLocalStack } from '../support/local-stack';
+import { md5Verifier, startLocalStack } from '../support/local-stack';
 import type { LocalStack } from '../support/local-stack';
 
 const FIXTURE = path.join(__dirname, '..', 'support', 'fixtures', 'single-user-handler.js');
@@ -97,12 +97,17 @@ describe('RotateSecret runs the four steps like the service', () => {
     // service's next attempt closes)
     expect(await stack.canLogin(user, password)).toBe(false);
 
-    // a new rotation is refused while AWSPENDING is staged on another version…
+    // any new rotation is refused while AWSPENDING is staged on another version than AWSCURRENT, even with the same
+    // token; removing the label by hand (the documented troubleshooting step) lets a new rotation run.
     await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn() })))
       .rejects.toThrow(InvalidRequestException);
-    // …but the same token reattempts it; with a working function it completes.
-    await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn(), ClientRequestToken: token }));
-    expect((await stack.waitForRotation(arn, { token, after: outcome.time + 1 })).type).toBe('RotationSucceeded');
+    await expect(sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn(), ClientRequestToken: token })))
+      .rejects.toThrow('A previous rotation isn\'t complete');
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
+    // the user's password was already changed by setSecret: put the live one back into AWSCURRENT first
+    await stack.adminQuery(`ALTER USER "${user}" PASSWORD '${md5Verifier(user, password)}'`);
+    await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn() }));
+    expect((await stack.waitForRotation(arn, { after: outcome.time + 1 })).type).toBe('RotationSucceeded');
     expect(await stack.canLogin(user, (await current(arn)).password)).toBe(true);
   });
 
@@ -130,12 +135,16 @@ describe('RotateSecret runs the four steps like the service', () => {
     expect(stack.invocations.filter((i) => i.secretId === arn)[0].errorType).toBe('Sandbox.Timedout');
   });
 
-  test('RotateImmediately=false runs testSecret only and creates no version', async () => {
+  test('RotateImmediately=false runs testSecret only, on an AWSPENDING version that is removed afterwards', async () => {
+    const fn = stack.functionArn('echo-test-only');
+    stack.registerFunction(fn, { handlerFile: ECHO });
     const { arn } = await userWithSecret();
     const before = (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages;
-    await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: stack.functionArn(), RotateImmediately: false, RotationRules: { ScheduleExpression: 'rate(4 hours)' } }));
+    const rules = { ScheduleExpression: 'rate(4 hours)' };
+    await sm.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: fn, RotateImmediately: false, RotationRules: rules }));
     const outcome = await stack.waitForRotation(arn);
     expect(outcome.type).toBe('TestRotationSucceeded');
+    expect(before![outcome.token]).toBeUndefined();
     expect(stack.invocations.filter((i) => i.secretId === arn).map((i) => i.step)).toEqual(['testSecret']);
     const after = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
     expect(after.VersionIdsToStages).toEqual(before);

@@ -542,19 +542,26 @@ export class LocalSecretsManager {
     const immediately = input.RotateImmediately !== false;
     if (!this.versionByStage(s, AWSCURRENT)) throw new AwsError('InvalidRequestException', 'The secret has no AWSCURRENT version to rotate.');
     const pending = this.versionByStage(s, AWSPENDING);
-    if (immediately && pending && pending.id !== token && !pending.stages.has(AWSCURRENT)) {
+    // "If the AWSPENDING staging label is present but not attached to the same version as AWSCURRENT, then any later
+    // invocation of RotateSecret assumes that a previous rotation request is still in progress and returns an error."
+    if (pending && !pending.stages.has(AWSCURRENT)) {
       throw new AwsError('InvalidRequestException', 'A previous rotation isn\'t complete. That rotation will be reattempted.');
     }
     s.rotationEnabled = true;
     s.rotationLambdaArn = lambdaArn;
     if (rules !== undefined) s.rotationRules = rules;
     s.lastChanged = Date.now();
+    const existing = s.versions.get(token);
     if (!immediately) {
-      const current = this.versionByStage(s, AWSCURRENT)!;
-      this.track(this.runTestRotation(s, lambdaArn, current.id));
+      // "Secrets Manager tests the rotation configuration by running the testSecret step of the Lambda rotation
+      // function. The test creates an AWSPENDING version of the secret and then removes it."
+      if (existing) throw new AwsError('InvalidRequestException', 'A version with this ClientRequestToken already exists.');
+      s.versions.set(token, { id: token, stages: new Set(), created: Date.now() });
+      this.attachStage(s, s.versions.get(token)!, AWSPENDING);
+      s.rotating = token;
+      this.track(this.runTestRotation(s, lambdaArn, token));
       return { ARN: s.arn, Name: s.name };
     }
-    const existing = s.versions.get(token);
     if (existing?.stages.has(AWSCURRENT)) return { ARN: s.arn, Name: s.name, VersionId: token };
     if (!existing) s.versions.set(token, { id: token, stages: new Set(), created: Date.now() });
     this.attachStage(s, s.versions.get(token)!, AWSPENDING);
@@ -610,7 +617,6 @@ export class LocalSecretsManager {
 
   private async runTestRotation(s: Secret, functionArn: string, token: string): Promise<void> {
     const base = { secretArn: s.arn, secretName: s.name, token, functionArn };
-    s.rotating = token;
     this.event({ type: 'TestRotationStarted', ...base });
     try {
       await this.invoke(functionArn, { Step: 'testSecret', SecretId: s.arn, ClientRequestToken: token, RotationToken: randomUUID() });
@@ -618,6 +624,7 @@ export class LocalSecretsManager {
     } catch (e) {
       this.event({ type: 'TestRotationFailed', ...base, step: 'testSecret', error: (e as Error).message });
     } finally {
+      s.versions.delete(token);
       s.rotating = undefined;
     }
   }
