@@ -16,7 +16,7 @@ import { SecretsApi } from './secrets';
 import { setSecretSingleUser } from './single-user';
 import { createSecret, finishSecret, testSecret } from './steps';
 
-export { RotationEvent } from './event';
+export type { RotationEvent } from './event';
 
 /** What a handler is made of; every part has a default, tests replace some. */
 export interface HandlerDeps {
