@@ -1,6 +1,9 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import * as path from 'path';
+import { md5 } from './world';
 
 /** The bundle jest's globalSetup builds from lambda/rotation/index.ts: what the construct ships. */
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'lambda', 'rotation', 'index', 'index.js');
@@ -50,5 +53,84 @@ describe('the built bundle', () => {
     // one JSON log line per refused event on stdout
     const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.outcome)).toEqual(['error', 'error', 'error']);
+  });
+});
+
+describe('the built bundle over HTTP, with the standard endpoint variables', () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-AbCdEf';
+  const CURRENT = JSON.stringify({ engine: 'redshift', username: 'app', password: 'OldPassw0rdOverHttp', dbClusterIdentifier: 'c1', dbname: 'dev' });
+  const PENDING = JSON.stringify({ engine: 'redshift', username: 'app', password: 'NewPassw0rdOverHttp', dbClusterIdentifier: 'c1', dbname: 'dev' });
+
+  test('SINGLE_USER setSecret talks to AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_REDSHIFT_DATA with real SDK requests', async () => {
+    const requests: Array<{ target: string; body: any; authorization: string }> = [];
+    const answers: Record<string, (body: any) => unknown> = {
+      'secretsmanager.DescribeSecret': () => ({
+        ARN,
+        Name: 'app',
+        RotationEnabled: true,
+        Tags: [],
+        VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'tok-1': ['AWSPENDING'] },
+      }),
+      'secretsmanager.GetSecretValue': (b) => (b.VersionStage === 'AWSCURRENT' && !b.VersionId
+        ? { ARN, Name: 'app', VersionId: 'v-current', SecretString: CURRENT, VersionStages: ['AWSCURRENT'] }
+        : { ARN, Name: 'app', VersionId: 'tok-1', SecretString: PENDING, VersionStages: ['AWSPENDING'] }),
+      'RedshiftData.ExecuteStatement': () => ({ Id: 'st-1', ClusterIdentifier: 'c1', Database: 'dev', SecretArn: ARN, CreatedAt: 1767225600 }),
+      'RedshiftData.DescribeStatement': () => ({ Id: 'st-1', Status: 'FINISHED', HasResultSet: false }),
+    };
+    const server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => { raw += c; });
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target']);
+        const body = JSON.parse(raw || '{}');
+        requests.push({ target, body, authorization: String(req.headers.authorization) });
+        const answer = answers[target];
+        res.writeHead(answer ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(answer ? answer(body) : { __type: 'ValidationException', message: `unexpected ${target}` }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const script = `require(${JSON.stringify(BUNDLE)}).handler({ SecretId: ${JSON.stringify(ARN)}, ClientRequestToken: 'tok-1', Step: 'setSecret' })`
+        + '.then(() => process.stderr.write("RESOLVED"), (e) => process.stderr.write("REJECTED " + e.message))';
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-e', script], {
+          env: {
+            PATH: process.env.PATH,
+            AWS_REGION: 'eu-west-1',
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'secret-example',
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+            AWS_ENDPOINT_URL_REDSHIFT_DATA: url,
+            STATEMENT_POLL_MS: '10',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c) => { out += c; });
+        child.stderr.on('data', (c) => { err += c; });
+        child.on('close', () => resolve({ stdout: out, stderr: err }));
+      });
+      expect(stderr).toContain('RESOLVED');
+      expect(requests.map((r) => r.target)).toEqual([
+        'secretsmanager.DescribeSecret', 'secretsmanager.GetSecretValue', 'secretsmanager.GetSecretValue',
+        'RedshiftData.ExecuteStatement', 'RedshiftData.DescribeStatement',
+      ]);
+      expect(requests[2].body).toEqual({ SecretId: ARN, VersionId: 'tok-1', VersionStage: 'AWSPENDING' });
+      const execute = requests[3].body;
+      expect(execute).toMatchObject({ ClusterIdentifier: 'c1', Database: 'dev', SecretArn: ARN, Sql: `ALTER USER "app" PASSWORD '${md5('NewPassw0rdOverHttp', 'app')}'` });
+      expect(execute.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
+      for (const r of requests) expect(r.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/(secretsmanager|redshift-data)\/aws4_request/);
+      const line = JSON.parse(stdout.trim());
+      expect(line).toMatchObject({ secretArn: ARN, step: 'setSecret', strategy: 'SINGLE_USER', outcome: 'ok' });
+      for (const text of [stdout, stderr, JSON.stringify(requests.map((r) => r.body.Sql ?? ''))]) {
+        expect(text).not.toContain('NewPassw0rdOverHttp');
+        expect(text).not.toContain('OldPassw0rdOverHttp');
+      }
+    } finally {
+      server.close();
+    }
   });
 });
