@@ -63,7 +63,7 @@ describe('the built bundle over HTTP, with the standard endpoint variables', () 
 
   test('SINGLE_USER setSecret talks to AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_REDSHIFT_DATA with real SDK requests', async () => {
     const requests: Array<{ target: string; body: any; authorization: string }> = [];
-    const answers: Record<string, (body: any) => unknown> = {
+    const answers: Record<string, ((body: any) => unknown) | undefined> = {
       'secretsmanager.DescribeSecret': () => ({
         ARN,
         Name: 'app',
