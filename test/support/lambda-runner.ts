@@ -81,7 +81,16 @@ interface Worker {
   readonly functionArn: string;
   readonly child: ChildProcess;
   ready: Promise<void>;
-  current?: { record: InvocationRecord; event: RotationEvent; resolve: (r: InvocationRecord) => void; timer?: NodeJS.Timeout };
+  current?: {
+    record: InvocationRecord;
+    event: RotationEvent;
+    resolve: (r: InvocationRecord) => void;
+    timer?: NodeJS.Timeout;
+    /** End-of-invocation sentinel lines seen on stdout and stderr. */
+    sentinels: number;
+    /** The result message, kept until both sentinels arrived. */
+    result?: { ok: boolean; errorType?: string; errorMessage?: string };
+  };
   dead: boolean;
   busy: boolean;
   /** Configured before the last registerFunction: retired when its invocation ends. */
@@ -138,7 +147,7 @@ export class LambdaRunner implements LambdaHost {
     this.invocations.push(record);
     const timeoutMs = config.timeoutMs ?? this.options.timeoutMs ?? 60_000;
     const result = await new Promise<InvocationRecord>((resolve) => {
-      worker.current = { record, event, resolve };
+      worker.current = { record, event, resolve, sentinels: 0 };
       this.log(worker, 'runtime', `START RequestId: ${record.invocationId} Version: $LATEST`);
       worker.current.timer = setTimeout(() => {
         void this.crashWorker(worker.id, `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
@@ -286,8 +295,17 @@ export class LambdaRunner implements LambdaHost {
         buf += chunk.toString('utf-8');
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
-          this.log(worker, stream, buf.slice(0, nl));
+          const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          const cur = worker.current;
+          if (line.startsWith('\u0000LOCAL_LAMBDA_END ')) {
+            if (cur && line.slice(18) === cur.record.invocationId) {
+              cur.sentinels++;
+              this.maybeFinish(worker);
+            }
+            continue;
+          }
+          this.log(worker, stream, line);
         }
       };
     };
@@ -295,11 +313,15 @@ export class LambdaRunner implements LambdaHost {
     child.stderr!.on('data', lineReader('stderr'));
     child.on('message', (msg: any) => {
       if (msg?.type === 'ready') return readyResolve();
-      if (msg?.type === 'result' && worker.current?.record.invocationId === msg.id) {
-        this.finish(worker, msg.ok, msg.errorType, msg.errorMessage);
+      const cur = worker.current;
+      if (msg?.type === 'result' && cur && cur.record.invocationId === msg.id) {
+        cur.result = { ok: msg.ok, errorType: msg.errorType, errorMessage: msg.errorMessage };
+        this.maybeFinish(worker);
       }
     });
-    child.on('exit', (code, signal) => {
+    child.on('exit', () => { worker.dead = true; });
+    // 'close' (not 'exit'): stdout and stderr are drained by then, so the last lines are attributed to the invocation.
+    child.on('close', (code, signal) => {
       worker.dead = true;
       this.workers.delete(id);
       const pool = this.pool(arn);
@@ -314,6 +336,11 @@ export class LambdaRunner implements LambdaHost {
       pool.queue.shift()?.();
     });
     return worker;
+  }
+
+  private maybeFinish(worker: Worker): void {
+    const cur = worker.current;
+    if (cur?.result && cur.sentinels >= 2) this.finish(worker, cur.result.ok, cur.result.errorType, cur.result.errorMessage);
   }
 
   private finish(worker: Worker, ok: boolean, errorType?: string, errorMessage?: string): void {

@@ -10,6 +10,19 @@ delete process.env.LOCAL_LAMBDA_HANDLER_FILE;
 delete process.env.LOCAL_LAMBDA_HANDLER_EXPORT;
 let handlerModule;
 
+/*
+ * After an invocation, a sentinel line goes to stdout and stderr before the result goes over IPC: the parent
+ * finishes the invocation only when it has seen all three, so every line the handler wrote is attributed to it.
+ */
+function send(msg) {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.send(msg);
+  };
+  process.stdout.write(`\u0000LOCAL_LAMBDA_END ${msg.id}\n`, done);
+  process.stderr.write(`\u0000LOCAL_LAMBDA_END ${msg.id}\n`, done);
+}
+
 function fail(error) {
   return {
     errorType: (error && error.name) || 'Error',
@@ -41,11 +54,11 @@ process.on('message', async (msg) => {
     const result = fn.length >= 3
       ? await new Promise((resolve, reject) => fn(msg.event, context, (err, r) => (err ? reject(err) : resolve(r))))
       : await fn(msg.event, context);
-    process.send({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
+    send({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
   } catch (error) {
     const f = fail(error);
     process.stderr.write(`ERROR\tInvoke Error\t${JSON.stringify(f)}\n`);
-    process.send({ type: 'result', id: msg.id, ok: false, ...f });
+    send({ type: 'result', id: msg.id, ok: false, ...f });
   }
 });
 
