@@ -67,7 +67,7 @@ describe('error responses', () => {
     stack.faults.inject({ service: 'redshift-data', operation: 'ExecuteStatement', action: { type: 'error', code: 'ActiveStatementsExceededException' } });
     const input = { ClusterIdentifier: stack.clusterIdentifier, SecretArn: arn, Database: 'dev', Sql: 'SELECT 1' };
     await expect(data.send(new ExecuteStatementCommand(input))).rejects.toMatchObject({ name: 'ActiveStatementsExceededException' });
-    stack.faults.inject({ service: 'redshift-data', operation: 'ExecuteStatement', action: { type: 'latency', ms: 400 } });
+    stack.faults.inject({ service: 'redshift-data', operation: 'ExecuteStatement', action: { type: 'latency', ms: 1000 } });
     const { Id } = await data.send(new ExecuteStatementCommand(input));
     expect((await data.send(new DescribeStatementCommand({ Id }))).Status).toBe('SUBMITTED');
     expect((await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 5 }))).Status).toBe('FINISHED');

@@ -43,7 +43,7 @@ async function run(sql: string, opts: RunOptions = {}): Promise<DescribeStatemen
 
 describe('ExecuteStatement / DescribeStatement / GetStatementResult', () => {
   test('returns SUBMITTED at once and FINISHED later, with Duration and ResultRows', async () => {
-    stack.redshiftData.statementLatencyMs = 300;
+    stack.redshiftData.statementLatencyMs = 1000;
     try {
       const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT 1 AS one' }));
       const early = await data.send(new DescribeStatementCommand({ Id }));
