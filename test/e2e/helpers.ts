@@ -144,9 +144,16 @@ export class E2e {
   async value(arn: string, stage = 'AWSCURRENT'): Promise<SecretValue | undefined> {
     try {
       const out = await this.sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: stage }));
-      const parsed = JSON.parse(out.SecretString!);
-      if (typeof parsed.password === 'string') this.passwords.add(parsed.password);
-      return { ...parsed, versionId: out.VersionId! };
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(out.SecretString!);
+      } catch {
+        // a bad-input secret: its whole text counts as a password for the leak checks
+        this.passwords.add(out.SecretString ?? '');
+        parsed = {};
+      }
+      if (typeof parsed?.password === 'string') this.passwords.add(parsed.password);
+      return { username: '', password: '', ...parsed, versionId: out.VersionId! };
     } catch (e) {
       if ((e as Error).name === 'ResourceNotFoundException') return undefined;
       throw e;
