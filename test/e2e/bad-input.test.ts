@@ -68,7 +68,9 @@ function expectLoggedError(arn: string, message: RegExp): void {
 }
 
 /** RotateSecret, expecting the rotation to fail at `step` with an error matching `message`, changing nothing. */
-async function expectRotationRefused(arn: string, step: string, message: RegExp, options: { functionArn?: string; others?: string[]; token?: string } = {}): Promise<Rotation> {
+async function expectRotationRefused(
+  arn: string, step: string, message: RegExp, options: { functionArn?: string; others?: string[]; token?: string } = {},
+): Promise<Rotation> {
   const before = await snapshot([arn, ...(options.others ?? [])]);
   const r = await e.rotate(arn, { functionArn: options.functionArn, token: options.token });
   expect({ type: r.event.type, step: r.event.step }).toEqual({ type: 'RotationFailed', step });
@@ -83,7 +85,9 @@ async function expectRotationRefused(arn: string, step: string, message: RegExp,
 }
 
 /** Invokes the function directly with an event, expecting a failure matching `message` and no change. */
-async function expectInvokeRefused(arns: string[], event: Record<string, unknown>, message: RegExp, functionArn = e.stack.functionArn()): Promise<string> {
+async function expectInvokeRefused(
+  arns: string[], event: Record<string, unknown>, message: RegExp, functionArn = e.stack.functionArn(),
+): Promise<string> {
   const before = await snapshot(arns);
   const inv = await e.stack.lambda.invoke(functionArn, event as never);
   expect(inv.ok).toBe(false);

@@ -51,7 +51,8 @@ async function expectCloneInLine(): Promise<UserState> {
 /** Runs SQL as a user with the credentials of a secret version (the way an application would). */
 async function asVersion(stage: string, sql: string): Promise<void> {
   const v = (await e.value(user.arn, stage))!;
-  const c = new Client({ host: e.stack.postgres.host, port: e.stack.postgres.port, database: e.stack.postgres.database, user: v.username, password: v.password });
+  const { host, port, database } = e.stack.postgres;
+  const c = new Client({ host, port, database, user: v.username, password: v.password });
   c.on('error', () => undefined);
   await c.connect();
   try {

@@ -59,22 +59,6 @@ export interface SecretValue {
 
 /** One end-to-end environment: the local stack, an SDK client, master secrets for both targets. */
 export class E2e {
-  /** Every PostgreSQL server log line (statements are logged: log_statement = all). */
-  readonly pgLog: string[];
-  /** Every password the suite created or saw (for the leak checks); never printed. */
-  readonly passwords = new Set<string>();
-  readonly sm: SecretsManagerClient;
-  readonly data: RedshiftDataClient;
-  private readonly masters = new Map<Target, string>();
-  private names = 0;
-
-  private constructor(readonly stack: LocalStack, pgLog: string[]) {
-    this.pgLog = pgLog;
-    this.sm = stack.secretsManagerClient();
-    this.data = stack.redshiftDataClient();
-    this.passwords.add(stack.postgres.adminPassword);
-  }
-
   /**
    * Starts a local stack: no statement latency, small rotation retry delay, handler polling every 10 ms, and
    * every statement PostgreSQL runs written to its log (checked by {@link E2e.expectNoPasswordLeaked}).
@@ -92,6 +76,28 @@ export class E2e {
     await stack.adminQuery('ALTER SYSTEM SET log_statement = \'all\'');
     await stack.adminQuery('SELECT pg_reload_conf()');
     return e;
+  }
+
+  /** Every PostgreSQL server log line (statements are logged: log_statement = all). */
+  readonly pgLog: string[];
+  /** Every password the suite created or saw (for the leak checks); never printed. */
+  readonly passwords = new Set<string>();
+  readonly sm: SecretsManagerClient;
+  readonly data: RedshiftDataClient;
+  private readonly masters = new Map<Target, string>();
+  private names = 0;
+
+  private constructor(readonly stack: LocalStack, pgLog: string[]) {
+    this.pgLog = pgLog;
+    // the suite's own clients retry (a keep-alive socket closed by the endpoint under load is not a finding)
+    const config = {
+      region: stack.region,
+      maxAttempts: 4,
+      credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' },
+    };
+    this.sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
+    this.data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
+    this.passwords.add(stack.postgres.adminPassword);
   }
 
   async stop(): Promise<void> {
@@ -238,7 +244,8 @@ export class E2e {
    * they exist) plus the ones this suite saw: the leak checks look for each of them.
    */
   allPasswords(): string[] {
-    const store = (this.stack.secretsManager as unknown as { secrets?: Map<string, { versions: Map<string, { value?: { SecretString?: string } }> }> }).secrets;
+    type Store = Map<string, { versions: Map<string, { value?: { SecretString?: string } }> }>;
+    const store = (this.stack.secretsManager as unknown as { secrets?: Store }).secrets;
     if (!(store instanceof Map)) throw new Error('the local Secrets Manager no longer keeps its secrets in `secrets`; update allPasswords()');
     for (const s of store.values()) {
       for (const v of s.versions.values()) {
