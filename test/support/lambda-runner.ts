@@ -332,6 +332,11 @@ export class LambdaRunner implements LambdaHost {
         const reason = worker.crashReason ?? `Runtime exited with ${signal ? `signal: ${signal}` : `error: exit status ${code}`}`;
         this.finish(worker, false, worker.crashReason?.startsWith('Task timed out') ? 'Sandbox.Timedout' : 'Runtime.ExitError',
           `RequestId: ${worker.current.record.invocationId} Error: ${reason}`);
+        // The service retries a failed rotation at once: start the replacement environment now, so that a crash
+        // costs one cold start, not a cold start on the retry's critical path as well.
+        if (!this.stopped && !pool.workers.some((w) => !w.dead && !w.busy && !w.current)) {
+          this.spawn(arn, this.configFor(arn));
+        }
       }
       pool.queue.shift()?.();
     });
