@@ -102,16 +102,16 @@ project.package.addField('allowScripts', {
 
 const localStack = project.addTask('local-stack', {
   description: 'Start the local Secrets Manager + Redshift Data API + PostgreSQL stack and print its endpoints',
-  exec: 'ts-node --project test/tsconfig.json test/support/cli.ts',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/support/cli.ts',
 });
 const demo = project.addTask('demo', {
   description: 'Synthesize the example app and rotate real credentials on the local stack',
-  exec: 'ts-node --project examples/tsconfig.json examples/demo.ts',
+  exec: 'ts-node --transpile-only --project examples/tsconfig.json examples/demo.ts',
   receiveArgs: true,
 });
 project.addTask('bench', {
   description: 'Run the benchmarks (by hand, not in CI)',
-  exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
+  exec: 'ts-node --transpile-only --project bench/tsconfig.json bench/run.ts',
   receiveArgs: true,
 });
 
