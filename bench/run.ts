@@ -16,7 +16,7 @@ const benches = fs.readdirSync(__dirname)
 let failed = 0;
 for (const file of benches) {
   process.stdout.write(`\n=== ${file} ===\n`);
-  const result = spawnSync('npx', ['ts-node', '--project', path.join(__dirname, 'tsconfig.json'), path.join(__dirname, file)], {
+  const result = spawnSync('npx', ['ts-node', '--transpile-only', '--project', path.join(__dirname, 'tsconfig.json'), path.join(__dirname, file)], {
     stdio: 'inherit',
     cwd: path.join(__dirname, '..'),
   });
