@@ -2,5 +2,5 @@ export { RotationStrategy } from './strategy';
 export { RedshiftTarget, RedshiftTargetType, WorkgroupTargetOptions, CfnWorkgroupTargetOptions } from './target';
 export { RotationNetwork, RotationNetworkType } from './network';
 export { RotationSchedule, RotationCronOptions } from './schedule';
-export { IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps } from './rotation-function';
+export { IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps, RotationFunctionOptions } from './rotation-function';
 export { RedshiftSecretRotation, RedshiftSecretRotationProps } from './redshift-secret-rotation';

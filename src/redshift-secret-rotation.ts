@@ -9,9 +9,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { RotationNetwork } from './network';
 import {
-  IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps, passwordExclusions, validateFunctionProps,
+  IRedshiftRotationFunction, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions, validateFunctionProps,
 } from './rotation-function';
 import { RotationSchedule, rateExpression } from './schedule';
 import { RotationStrategy } from './strategy';
@@ -20,7 +19,7 @@ import { RedshiftTarget } from './target';
 /**
  * Properties of a `RedshiftSecretRotation`.
  */
-export interface RedshiftSecretRotationProps {
+export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   /**
    * The cluster or Serverless workgroup the credentials are for.
    */
@@ -100,21 +99,6 @@ export interface RedshiftSecretRotationProps {
    */
   readonly rotateImmediatelyOnUpdate?: boolean;
 
-  /**
-   * Characters never used in passwords, in addition to the ones Redshift forbids (`'` `"` `\` `/` `@` and space).
-   * The rotation function draws the passwords, so this is a setting of the function: secrets with different
-   * values get different shared functions.
-   *
-   * @default - only the characters Redshift forbids
-   */
-  readonly excludeCharacters?: string;
-
-  /**
-   * Length of the passwords, 8 to 64. A setting of the function, like `excludeCharacters`.
-   *
-   * @default 32
-   */
-  readonly passwordLength?: number;
 
   /**
    * The KMS key that encrypts the secret (and a created master secret). For a given `secret`, the key the
@@ -124,34 +108,6 @@ export interface RedshiftSecretRotationProps {
    */
   readonly encryptionKey?: kms.IKey;
 
-  /**
-   * The VPC of the rotation function. The function reaches Redshift through the Data API, so it needs a VPC only
-   * when your organisation requires one.
-   *
-   * @default - the function is not in a VPC
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * The subnets of the rotation function in `vpc`.
-   *
-   * @default - the VPC's private subnets (with egress if there are any, else isolated)
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * Security groups of the rotation function.
-   *
-   * @default - a security group of its own that allows only outbound HTTPS
-   */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-
-  /**
-   * How the rotation function reaches Secrets Manager and the Data API from `vpc`.
-   *
-   * @default - `RotationNetwork.interfaceEndpoints()` when the subnets are isolated, else `RotationNetwork.natGateway()`
-   */
-  readonly network?: RotationNetwork;
 
   /**
    * The rotation function to use, e.g. one shared by secrets of several stacks, or one imported with
@@ -162,13 +118,6 @@ export interface RedshiftSecretRotationProps {
    */
   readonly rotationFunction?: IRedshiftRotationFunction;
 
-  /**
-   * SQL statements the new credentials must run in the testSecret step, after `SELECT 1`. A setting of the
-   * function, like `excludeCharacters`.
-   *
-   * @default - only `SELECT 1`
-   */
-  readonly testStatements?: string[];
 
   /**
    * An SNS topic told about each failed rotation of the secret (and of a created master secret).
@@ -252,16 +201,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     }
 
     // The rotation function: given, or the stack's shared one for this placement and password settings.
-    const functionProps: RedshiftRotationFunctionProps = {
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-      network: props.network,
-      passwordLength: props.passwordLength,
-      excludeCharacters: props.excludeCharacters,
-      testStatements: props.testStatements,
-    };
-    this.rotationFunction = props.rotationFunction ?? sharedFunction(this, functionProps);
+    this.rotationFunction = props.rotationFunction ?? sharedFunction(this, rotationFunctionOptions(props));
     const fn = this.rotationFunction;
     if (props.rotationFunction) {
       assertSameEnvironment(this, props.rotationFunction);
@@ -486,15 +426,7 @@ function validateProps(props: RedshiftSecretRotationProps): void {
       }
     }
   }
-  validateFunctionProps({
-    vpc: props.vpc,
-    vpcSubnets: props.vpcSubnets,
-    securityGroups: props.securityGroups,
-    network: props.network,
-    passwordLength: props.passwordLength,
-    excludeCharacters: props.excludeCharacters,
-    testStatements: props.testStatements,
-  });
+  validateFunctionProps(rotationFunctionOptions(props));
 }
 
 function validateUsername(username: string, prop: string, alternating: boolean): void {
@@ -528,7 +460,7 @@ function assertSameEnvironment(scope: Construct, fn: IRedshiftRotationFunction):
   }
 }
 
-function sharedFunction(scope: Construct, props: RedshiftRotationFunctionProps): RedshiftRotationFunction {
+function sharedFunction(scope: Construct, props: RotationFunctionOptions): RedshiftRotationFunction {
   const stack = Stack.of(scope);
   const key = RedshiftRotationFunction._configKey(props);
   const id = key === '' ? 'RedshiftRotationFunction' : `RedshiftRotationFunction${shortHash(key)}`;

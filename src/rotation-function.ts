@@ -54,9 +54,10 @@ export interface IRedshiftRotationFunction extends IConstruct, ec2.IConnectable,
 }
 
 /**
- * Properties of a `RedshiftRotationFunction`.
+ * The settings of a rotation function that a `RedshiftSecretRotation` can also take, to pick (or create) the
+ * stack's shared function with these settings.
  */
-export interface RedshiftRotationFunctionProps {
+export interface RotationFunctionOptions {
   /**
    * The VPC to place the function in. The function reaches Redshift through the Data API, so it needs a VPC only
    * when your organisation requires one.
@@ -107,7 +108,12 @@ export interface RedshiftRotationFunctionProps {
    * @default - only `SELECT 1`
    */
   readonly testStatements?: string[];
+}
 
+/**
+ * Properties of a `RedshiftRotationFunction`.
+ */
+export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
   /**
    * Name prefix of the probe secrets the function creates (and may only create) to test new credentials.
    *
@@ -610,4 +616,17 @@ export function addNagSuppressions(resource: CfnResource, suppressions: NagSuppr
       ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) })),
     ],
   });
+}
+
+/** The `RotationFunctionOptions` part of props that carry more. */
+export function rotationFunctionOptions(props: RotationFunctionOptions): RotationFunctionOptions {
+  return {
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups,
+    network: props.network,
+    passwordLength: props.passwordLength,
+    excludeCharacters: props.excludeCharacters,
+    testStatements: props.testStatements,
+  };
 }
