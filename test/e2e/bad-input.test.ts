@@ -74,7 +74,7 @@ async function expectRotationRefused(
   const before = await snapshot([arn, ...(options.others ?? [])]);
   const r = await e.rotate(arn, { functionArn: options.functionArn, token: options.token });
   expect({ type: r.event.type, step: r.event.step }).toEqual({ type: 'RotationFailed', step });
-  expect(r.event.error).toMatch(message);
+  expect(e.redact(r.event.error)).toMatch(message);
   // the invocation record says the same; the error never quotes the secret string
   const failed = e.stack.invocations.filter((i) => i.secretId === arn && i.start >= r.started && i.ok === false);
   expect(failed.length).toBeGreaterThan(0);
@@ -91,7 +91,7 @@ async function expectInvokeRefused(
   const before = await snapshot(arns);
   const inv = await e.stack.lambda.invoke(functionArn, event as never);
   expect(inv.ok).toBe(false);
-  expect(inv.errorMessage).toMatch(message);
+  expect(e.redact(inv.errorMessage)).toMatch(message);
   await expectUnchanged(before);
   return inv.invocationId;
 }
@@ -306,7 +306,7 @@ describe('custom test statements (TEST_STATEMENTS)', () => {
     const previous = (await e.value(user.arn, 'AWSPREVIOUS'))!;
     const r = await e.rotate(user.arn, { functionArn: fn() });
     expect({ type: r.event.type, step: r.event.step }).toEqual({ type: 'RotationFailed', step: 'testSecret' });
-    expect(r.event.error).toMatch(/FAILED: .*permission denied/);
+    expect(e.redact(r.event.error)).toMatch(/FAILED: .*permission denied/);
     expect(e.stack.events.filter((ev) => ev.token === r.token && ev.type === 'RotationFailed')).toHaveLength(1);
     expect((await e.value(user.arn))!.versionId).toBe(current.versionId);
     expect((await e.value(user.arn, 'AWSPREVIOUS'))!.versionId).toBe(previous.versionId);
@@ -329,7 +329,7 @@ describe('custom test statements (TEST_STATEMENTS)', () => {
     const current = (await e.value(user.arn))!;
     const r = await e.rotate(user.arn, { functionArn: fn() });
     expect({ type: r.event.type, step: r.event.step }).toEqual({ type: 'RotationFailed', step: 'testSecret' });
-    expect(r.event.error).toMatch(/FAILED: .*permission denied/);
+    expect(e.redact(r.event.error)).toMatch(/FAILED: .*permission denied/);
     expect((await e.value(user.arn))!.versionId).toBe(current.versionId);
     expect((await e.stages(user.arn))[current.versionId]).toEqual(['AWSCURRENT']);
     expect(await e.probeSecrets()).toEqual([]);

@@ -29,7 +29,7 @@ test(`${SECRETS} secrets rotated at once through one function all complete`, asy
   const tokens = await Promise.all(users.map(rotate));
   const outcomes = await Promise.all(users.map((u, i) => e.stack.waitForRotation(u.arn, { token: tokens[i], timeoutMs: 110_000 })));
   const wall = Date.now() - t0;
-  expect(outcomes.map((o) => `${o.type}${o.error ? `: ${o.error}` : ''}`)).toEqual(users.map(() => 'RotationSucceeded'));
+  expect(outcomes.map((o) => `${o.type}${o.error ? `: ${e.redact(o.error)}` : ''}`)).toEqual(users.map(() => 'RotationSucceeded'));
 
   for (const [i, u] of users.entries()) {
     const current = (await e.value(u.arn))!;

@@ -130,9 +130,9 @@ class Lane {
       const r = await e.rotate(user.arn, { timeoutMs: 60_000 });
       const attempts = e.eventsOf(r.token).filter((ev) => ev.type === 'RotationAttemptFailed');
       failedAttempts = attempts.length;
-      if (r.event.type !== 'RotationSucceeded') problems.push(`rotation ended ${r.event.type} at ${r.event.step}: ${r.event.error}`);
+      if (r.event.type !== 'RotationSucceeded') problems.push(`rotation ended ${r.event.type} at ${r.event.step}: ${e.redact(r.event.error)}`);
       if (fault.fired !== 1) problems.push(`the fault fired ${fault.fired} times (seen ${fault.seen} matching calls)`);
-      if (attempts.length > 1) problems.push(`${attempts.length} attempts failed for one fault: ${attempts.map((a) => `${a.step}: ${a.error}`).join(' | ')}`);
+      if (attempts.length > 1) problems.push(`${attempts.length} attempts failed for one fault: ${attempts.map((a) => `${a.step}: ${e.redact(a.error)}`).join(' | ')}`);
 
       if (user.strategy === 'SINGLE_USER') {
         try {
@@ -159,7 +159,7 @@ class Lane {
       const probes = (await e.probeSecrets()).filter((n) => n.includes(probeHash(user.arn)));
       if (probes.length > 0) problems.push(`${probes.length} probe secret(s) left`);
     } catch (err) {
-      problems.push(`${(err as Error).name}: ${(err as Error).message}`);
+      problems.push(`${(err as Error).name}: ${e.redact((err as Error).message)}`);
     } finally {
       fault.remove();
     }

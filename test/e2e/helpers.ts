@@ -199,7 +199,7 @@ export class E2e {
   async rotateOk(arn: string, options: { functionArn?: string; timeoutMs?: number } = {}): Promise<Rotation> {
     const r = await this.rotate(arn, options);
     if (r.event.type !== 'RotationSucceeded') {
-      throw new Error(`rotation of ${arn} ended ${r.event.type} at ${r.event.step}: ${r.event.error}`);
+      throw new Error(`rotation of ${arn} ended ${r.event.type} at ${r.event.step}: ${this.redact(r.event.error)}`);
     }
     return r;
   }
@@ -261,6 +261,13 @@ export class E2e {
       }
     }
     return [...this.passwords].filter((p) => p.length >= 6);
+  }
+
+  /** The text with every known password replaced: what the suite may print (a leak must not reach test output). */
+  redact(text: string | undefined): string {
+    let out = text ?? '';
+    for (const p of this.allPasswords().sort((a, b) => b.length - a.length)) out = out.split(p).join('[PASSWORD]');
+    return out;
   }
 
   /** All SQL texts the local Data API received, via ListStatements (batches: each statement). */
