@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 test(`a fault at every call of ${STEPS.join(', ')}, then the retry: the rotation completes and AWSCURRENT always logs in`, async () => {
-  const m = await runMatrix(e, 'ALTERNATING_USERS', { lanes: 4, steps: STEPS, deadlineMs: 240_000 });
+  const m = await runMatrix(e, 'ALTERNATING_USERS', { lanes: 4, steps: STEPS, deadlineMs: 420_000 });
   const problems = m.results.filter((r) => r.problems.length > 0).map((r) => `${r.name}: ${r.problems.join('; ')}`);
   report(`ALTERNATING_USERS fault matrix (${STEPS.join(', ')}): ${m.points} call points, ${m.cases} cases, ${m.retried} retried by the service, `
     + `median case ${m.medianCaseMs} ms, ${m.loginAttempts} client logins, ${m.loginFailures} failed`);
@@ -32,7 +32,7 @@ test(`a fault at every call of ${STEPS.join(', ')}, then the retry: the rotation
   expect(m.loginFailures).toBe(0);
   expect(m.lostCredentials).toBe(0);
   expect(m.currentFailedOutsideWindow).toBe(0);
-}, 300_000);
+}, 480_000);
 
 test('nothing the handler logged, and no SQL, carries a password', async () => {
   await e.expectNoPasswordLeaked();
