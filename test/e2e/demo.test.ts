@@ -27,7 +27,7 @@ test('--json prints exactly one line: both strategies, rotations, median ms, fai
   expect(single.windowMs).toBeLessThanOrEqual(single.medianRotationMs * 3);
   // nothing secret in the line: only the figures
   expect(out[0]).toMatch(/^\{"strategies":\[\{"strategy":"SINGLE_USER","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\},\{"strategy":"ALTERNATING_USERS","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\}\]\}$/);
-}, 120_000);
+}, 240_000);
 
 test('bad arguments are refused', () => {
   expect(parseArgs([])).toEqual({ json: false, rotations: 5 });
