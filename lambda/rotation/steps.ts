@@ -14,9 +14,19 @@ export async function createSecret(ctx: RotationContext): Promise<void> {
   await ctx.secrets.putPending(ctx.arn, ctx.token, pendingSecretString(ctx.current, password, username));
 }
 
-/** `SELECT 1` and each configured test statement as the pending credentials, through a probe secret. */
+/**
+ * `SELECT 1` and each configured test statement as the pending credentials, through a probe secret.
+ *
+ * RotateSecret with RotateImmediately=false "tests the rotation configuration by running the testSecret step": the
+ * service stages an AWSPENDING version without a value and removes it afterwards. Then there are no new credentials
+ * to test, and the configuration is tested instead: the statements run as AWSCURRENT (the secret itself).
+ */
 export async function testSecret(ctx: RotationContext): Promise<void> {
-  const pending = (await pendingString(ctx, false))!;
+  const pending = await pendingString(ctx, true);
+  if (pending === undefined) {
+    for (const sql of [SELECT_ONE, ...ctx.config.testStatements]) await ctx.data.execute(ctx.target, ctx.arn, sql);
+    return;
+  }
   checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
   await ctx.secrets.withProbe(ctx.config, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
     for (const sql of [SELECT_ONE, ...ctx.config.testStatements]) await ctx.data.execute(ctx.target, probeArn, sql);

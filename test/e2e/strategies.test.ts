@@ -3,6 +3,7 @@
  * cluster (dbClusterIdentifier) and on a workgroup (workgroupName), several rotations in a row; after each
  * AWSCURRENT logs in, for ALTERNATING_USERS AWSPREVIOUS too, for SINGLE_USER the old password is refused.
  */
+import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { E2e, median, report } from './helpers';
 import type { Strategy, Target, UserSecret } from './helpers';
 
@@ -92,6 +93,21 @@ describe.each(cases)('%s on a %s', (strategy, target) => {
       expect(await e.versionLogsIn(user.arn, 'AWSPREVIOUS')).toBe(true);
     });
   }
+});
+
+describe.each(['SINGLE_USER', 'ALTERNATING_USERS'] as Strategy[])('RotateImmediately=false with %s', (strategy) => {
+  test('the service tests the configuration (testSecret on an empty AWSPENDING version): it passes and changes nothing', async () => {
+    const user = await e.newUser(strategy, 'cluster');
+    const before = await e.stages(user.arn);
+    const current = (await e.value(user.arn))!;
+    const t0 = Date.now();
+    await e.sm.send(new RotateSecretCommand({ SecretId: user.arn, RotationLambdaARN: e.stack.functionArn(), RotateImmediately: false }));
+    const outcome = await e.stack.waitForRotation(user.arn, { after: t0 });
+    expect(outcome.type).toBe('TestRotationSucceeded');
+    expect(await e.stages(user.arn)).toEqual(before);
+    expect((await e.value(user.arn))!.versionId).toBe(current.versionId);
+    expect(await e.stack.canLogin(current.username, current.password)).toBe(true);
+  });
 });
 
 test('nothing the handler logged, and no SQL, carries a password', async () => {

@@ -233,6 +233,25 @@ describe('testSecret', () => {
     expectNothingLeaked(world, err);
   });
 
+  test('RotateImmediately=false (AWSPENDING staged without a value): the configuration is tested as AWSCURRENT, no probe', async () => {
+    singleUser();
+    world.startRotation();
+    await world.handler({ TEST_STATEMENTS: '["SELECT 2"]' })(event('testSecret'));
+    const statements = world.rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input);
+    expect(statements.map((i) => [i.Sql, i.SecretArn])).toEqual([['SELECT 1', ARN], ['SELECT 2', ARN]]);
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 0);
+    expect(world.versionOf(ARN, 'AWSCURRENT')).toBe(CURRENT_VERSION);
+  });
+
+  test('RotateImmediately=false: a failing test statement fails the step', async () => {
+    singleUser();
+    world.startRotation();
+    world.faults.push({ match: (sql) => sql === 'SELECT * FROM forbidden', fault: { kind: 'FAILED', error: 'ERROR: permission denied for relation forbidden' } });
+    const err = await world.handler({ TEST_STATEMENTS: '["SELECT * FROM forbidden"]' })(event('testSecret')).catch((e) => e);
+    expect(err.message).toMatch(/permission denied for relation forbidden/);
+    expectNothingLeaked(world, err);
+  });
+
   test('pending credentials that do not log in fail the step', async () => {
     singleUser();
     world.startRotation();
