@@ -2,9 +2,10 @@
  * The steps both strategies share: createSecret, testSecret and finishSecret.
  */
 import { RotationContext, pendingString } from './context';
+import { errorMessage, RotationError } from './errors';
 import { alternateUsername, checkPendingFitsCurrent, parseRedshiftSecret, pendingSecretString } from './secret';
 import { AWSCURRENT, AWSPENDING, versionWithStage } from './secrets';
-import { SELECT_ONE } from './sql';
+import { alterPasswordSql, SELECT_ONE } from './sql';
 
 /** If AWSPENDING of the token exists, nothing to do; else a copy of AWSCURRENT with a new password (and username). */
 export async function createSecret(ctx: RotationContext): Promise<void> {
@@ -29,8 +30,27 @@ export async function testSecret(ctx: RotationContext): Promise<void> {
   }
   checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
   await ctx.secrets.withProbe(ctx.config, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
-    for (const sql of [SELECT_ONE, ...ctx.config.testStatements]) await ctx.data.execute(ctx.target, probeArn, sql);
+    await ctx.data.execute(ctx.target, probeArn, SELECT_ONE);
+    try {
+      for (const sql of ctx.config.testStatements) await ctx.data.execute(ctx.target, probeArn, sql);
+    } catch (err) {
+      if (ctx.strategy === 'SINGLE_USER') await restoreCurrentPassword(ctx, probeArn, err);
+      throw err;
+    }
   });
+}
+
+/**
+ * SINGLE_USER: setSecret already gave the user the pending password, and a test statement refused the new
+ * credentials. The pending credentials log in (SELECT 1 passed), so they put AWSCURRENT's password back: clients
+ * keep working with AWSCURRENT while the rotation waits for its retry (which sets the pending password again).
+ */
+async function restoreCurrentPassword(ctx: RotationContext, probeArn: string, cause: unknown): Promise<void> {
+  try {
+    await ctx.data.execute(ctx.target, probeArn, alterPasswordSql(ctx.current.username, ctx.current.password));
+  } catch (restoreErr) {
+    throw new RotationError(`${errorMessage(cause)}; putting AWSCURRENT's password back failed too (AWSPENDING holds the live password): ${errorMessage(restoreErr)}`);
+  }
 }
 
 /** Moves AWSCURRENT to the token (AWSPREVIOUS follows). */

@@ -252,6 +252,17 @@ describe('testSecret', () => {
     expectNothingLeaked(world, err);
   });
 
+  test('SINGLE_USER: a failing test statement puts AWSCURRENT\'s password back (through the still live pending credentials)', async () => {
+    await prepared();
+    expect(world.users.get('app')).not.toBe(md5(CURRENT_PASSWORD, 'app'));
+    world.faults.push({ match: (sql) => sql === 'SELECT * FROM forbidden', fault: { kind: 'FAILED', error: 'ERROR: permission denied for relation forbidden' } });
+    const err = await world.handler({ TEST_STATEMENTS: '["SELECT * FROM forbidden"]' })(event('testSecret')).catch((e) => e);
+    expect(err.message).toMatch(/permission denied for relation forbidden/);
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world, err);
+  });
+
   test('pending credentials that do not log in fail the step', async () => {
     singleUser();
     world.startRotation();
