@@ -7,7 +7,7 @@
  */
 import { CancelStatementCommand, ListStatementsCommand } from '@aws-sdk/client-redshift-data';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { E2e, FAST_ENV, newPassword, newToken, report, sleep } from './helpers';
+import { E2e, FAST_ENV, newPassword, newToken, sleep } from './helpers';
 import type { Rotation } from './helpers';
 
 let e: E2e;
