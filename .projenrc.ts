@@ -75,6 +75,21 @@ for (const dir of ['lambda', 'bench', 'examples']) {
   project.eslint?.addLintPattern(dir);
 }
 
+// jsii type-checks src/; ts-jest only transpiles (isolatedModules). Type-check everything else before the tests run.
+new TypescriptConfig(project, {
+  fileName: 'test/tsconfig.typecheck.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
+  compilerOptions: { isolatedModules: false },
+  include: ['**/*.ts'],
+});
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check lambda/, test/, examples/ and bench/ (jsii checks src/)',
+  steps: ['lambda', 'examples', 'bench', 'test'].map((dir) => ({
+    exec: `tsc --noEmit -p ${dir}/${dir === 'test' ? 'tsconfig.typecheck.json' : 'tsconfig.json'}`,
+  })),
+});
+project.testTask.prependSpawn(typecheck);
+
 // The rotation handler is bundled when the library is built (pre-compile), never at the consumer's synth.
 project.bundler.addBundle('./lambda/rotation/index.ts', {
   platform: 'node',
