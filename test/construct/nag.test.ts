@@ -13,21 +13,15 @@ import { RedshiftSecretRotation, RedshiftTarget, RotationNetwork } from '../../s
  */
 function suppressFixtures(stack: cdk.Stack) {
   const fixtures = stack.node.children.filter((c) => ['Cluster', 'Namespace', 'Workgroup', 'Vpc', 'Alerts', 'Key'].includes(c.node.id));
-  NagSuppressions.addResourceSuppressions(fixtures, [
-    { id: 'AwsSolutions-RS1', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS2', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS3', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS4', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS5', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS6', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS8', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS9', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS10', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-RS11', reason: 'Test fixture: the cluster a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-VPC7', reason: 'Test fixture: the VPC a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-SNS2', reason: 'Test fixture: the alarm topic a user brings, not provisioned by this library.' },
-    { id: 'AwsSolutions-SNS3', reason: 'Test fixture: the alarm topic a user brings, not provisioned by this library.' },
-  ], true);
+  const brought: Array<[string, string[]]> = [
+    ['cluster', ['RS1', 'RS2', 'RS3', 'RS4', 'RS5', 'RS6', 'RS8', 'RS9', 'RS10', 'RS11']],
+    ['VPC', ['VPC7']],
+    ['alarm topic', ['SNS2', 'SNS3']],
+  ];
+  NagSuppressions.addResourceSuppressions(fixtures, brought.flatMap(([what, rules]) => rules.map((rule) => ({
+    id: `AwsSolutions-${rule}`,
+    reason: `Test fixture: the ${what} a user brings, not provisioned by this library.`,
+  }))), true);
 }
 
 function nagErrors(stack: cdk.Stack) {
