@@ -10,7 +10,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   authorAddress: 'maintainers@cdk-redshift-rotation.dev',
   repositoryUrl: 'https://github.com/cdk-redshift-rotation/cdk-redshift-rotation.git',
   license: 'Apache-2.0',
-  keywords: ['awscdk', 'aws-cdk', 'redshift', 'secrets-manager', 'rotation'],
+  keywords: [
+    'awscdk', 'aws-cdk', 'cdk-construct', 'redshift', 'redshift-serverless', 'redshift-data-api', 'secrets-manager',
+    'secret-rotation', 'password-rotation', 'rotation', 'credentials', 'lambda',
+  ],
+  homepage: 'https://github.com/cdk-redshift-rotation/cdk-redshift-rotation#readme',
   stability: 'experimental',
 
   // Low floors for consumers: the peer dependencies are ^cdkVersion and ^constructsVersion, and the tests run
@@ -54,6 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     // snapshots are checked, never silently rewritten (`npx projen test:update` rewrites them)
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // a run that finds no test fails
+    passWithNoTests: false,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       collectCoverageFrom: ['src/**/*.ts', 'lambda/**/*.ts'],
