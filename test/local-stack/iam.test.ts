@@ -1,0 +1,107 @@
+/**
+ * The local stack's IAM: the role policy synthesized from the construct, resolved and evaluated by
+ * @cloud-copilot/iam-simulate, allows exactly what the rotation function needs and nothing next to it.
+ */
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RedshiftSecretRotation, RedshiftTarget } from '../../src';
+import { localReferences, PolicyAuthorizer, Pseudo, resolveIntrinsics, rolePolicies } from '../support/iam';
+
+const PSEUDO: Pseudo = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
+const ACCOUNT = PSEUDO.account;
+const MASTER_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:admin-AbCdEf`;
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const MASTER_KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/feedface-12ab-34cd-56ef-1234567890ab`;
+const WORKGROUP_ARN = `arn:aws:redshift-serverless:us-east-1:${ACCOUNT}:workgroup/0a1b2c3d`;
+
+function authorizerFor(): { auth: PolicyAuthorizer; functionArn: string } {
+  const app = new cdk.App();
+  const stack = new cdk.Stack(app, 'S', { env: { account: ACCOUNT, region: PSEUDO.region } });
+  new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app' });
+  new RedshiftSecretRotation(stack, 'Etl', {
+    target: RedshiftTarget.workgroup('etl-wg', { workgroupArn: WORKGROUP_ARN }),
+    secret: secretsmanager.Secret.fromSecretAttributes(stack, 'EtlSecret', {
+      secretCompleteArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:etl-AbCdEf`,
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN),
+    }),
+    masterSecret: secretsmanager.Secret.fromSecretAttributes(stack, 'Master', {
+      secretCompleteArn: MASTER_ARN,
+      encryptionKey: kms.Key.fromKeyArn(stack, 'MasterKey', MASTER_KEY_ARN),
+    }),
+  });
+  const template = Template.fromStack(stack).toJSON();
+  const roleId = Object.entries<any>(template.Resources).find(([, r]) => r.Type === 'AWS::IAM::Role')![0];
+  const fnId = Object.entries<any>(template.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function')![0];
+  const refs = localReferences(template, PSEUDO, { [fnId]: 'rotation', [roleId]: 'rotation-role' });
+  const { policies, boundary } = rolePolicies(template, roleId, refs, PSEUDO);
+  return {
+    auth: new PolicyAuthorizer({ account: ACCOUNT, roleName: 'rotation-role', sessionName: 'rotation' }, policies, boundary),
+    functionArn: refs(fnId, 'Arn')!,
+  };
+}
+
+const { auth, functionArn } = authorizerFor();
+const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
+const allowed = async (action: string, resource: string, context?: Record<string, string | string[]>) =>
+  (await auth.authorize({ action, resource, context })).allowed;
+
+describe('intrinsics', () => {
+  test('Ref, GetAtt, Join, Sub, Select and Split resolve; an unknown reference is an error that names it', () => {
+    const refs = (id: string, attr?: string) => (id === 'Fn' ? (attr ? 'arn:fn' : 'fn') : undefined);
+    expect(resolveIntrinsics({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':x:', { Ref: 'Fn' }]] }, refs, PSEUDO)).toBe('arn:aws:x:fn');
+    expect(resolveIntrinsics({ 'Fn::Sub': '${AWS::Region}/${Fn.Arn}/${Fn}' }, refs, PSEUDO)).toBe('us-east-1/arn:fn/fn');
+    expect(resolveIntrinsics({ 'Fn::Select': [1, { 'Fn::Split': [':', 'a:b:c'] }] }, refs, PSEUDO)).toBe('b');
+    expect(() => resolveIntrinsics({ Ref: 'Nope' }, refs, PSEUDO)).toThrow(/Nope/);
+  });
+});
+
+describe('the synthesized role policy', () => {
+  test('rotated secrets: only those whose rotation function is this one', async () => {
+    const ctx = (lambda: string) => ({ 'secretsmanager:resource/AllowRotationLambdaArn': lambda });
+    for (const action of ['DescribeSecret', 'GetSecretValue', 'PutSecretValue', 'UpdateSecretVersionStage']) {
+      expect(await allowed(`secretsmanager:${action}`, secretArn('app'), ctx(functionArn))).toBe(true);
+      expect(await allowed(`secretsmanager:${action}`, secretArn('app'), ctx(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:other`))).toBe(false);
+    }
+    expect(await allowed('secretsmanager:DeleteSecret', secretArn('app'), ctx(functionArn))).toBe(false);
+  });
+
+  test('probe secrets: only under the probe prefix', async () => {
+    expect(await allowed('secretsmanager:CreateSecret', secretArn('redshift-rotation-probe/0123abcd-1'))).toBe(true);
+    expect(await allowed('secretsmanager:CreateSecret', secretArn('elsewhere/0123abcd-1'))).toBe(false);
+    expect(await allowed('secretsmanager:DeleteSecret', secretArn('other-secret'))).toBe(false);
+  });
+
+  test('the master secret it was given, read-only', async () => {
+    expect(await allowed('secretsmanager:GetSecretValue', MASTER_ARN)).toBe(true);
+    expect(await allowed('secretsmanager:PutSecretValue', MASTER_ARN)).toBe(false);
+    expect(await allowed('secretsmanager:GetSecretValue', secretArn('another-admin'))).toBe(false);
+  });
+
+  test('statements on its targets only, and only its own statements afterwards', async () => {
+    expect(await allowed('redshift-data:ExecuteStatement', `arn:aws:redshift:us-east-1:${ACCOUNT}:cluster:analytics`)).toBe(true);
+    expect(await allowed('redshift-data:BatchExecuteStatement', WORKGROUP_ARN)).toBe(true);
+    expect(await allowed('redshift-data:ExecuteStatement', `arn:aws:redshift:us-east-1:${ACCOUNT}:cluster:other`)).toBe(false);
+    const owner = (id: string) => ({ 'redshift-data:statement-owner-iam-userid': id });
+    expect(await allowed('redshift-data:DescribeStatement', '*', owner(auth.userId))).toBe(true);
+    expect(await allowed('redshift-data:DescribeStatement', '*', owner('AROAOTHER:someone'))).toBe(false);
+  });
+
+  test('the KMS keys of a given secret and of a given master secret: through Secrets Manager only', async () => {
+    const via = (service: string) => ({ 'kms:ViaService': service });
+    expect(await allowed('kms:Decrypt', MASTER_KEY_ARN, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(true);
+    expect(await allowed('kms:Decrypt', KEY_ARN, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(true);
+    expect(await allowed('kms:GenerateDataKey', KEY_ARN, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(true);
+    expect(await allowed('kms:Decrypt', KEY_ARN, via('s3.us-east-1.amazonaws.com'))).toBe(false);
+    expect(await allowed('kms:Decrypt', `arn:aws:kms:us-east-1:${ACCOUNT}:key/other`, via('secretsmanager.us-east-1.amazonaws.com'))).toBe(false);
+  });
+
+  test('a denied request gets the message AWS sends', async () => {
+    const request = { action: 'secretsmanager:DeleteSecret', resource: secretArn('x') };
+    const decision = await auth.authorize(request);
+    expect(decision.allowed).toBe(false);
+    expect(auth.deniedMessage(request, decision)).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/rotation-role/rotation is not authorized to perform: secretsmanager:DeleteSecret on resource: ${secretArn('x')} because no identity-based policy allows the secretsmanager:DeleteSecret action`);
+  });
+});
