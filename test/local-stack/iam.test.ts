@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RedshiftSecretRotation, RedshiftTarget } from '../../src';
-import { localReferences, PolicyAuthorizer, Pseudo, resolveIntrinsics, rolePolicies } from '../support/iam';
+import { dataApiRequests, localReferences, PolicyAuthorizer, Pseudo, resolveIntrinsics, rolePolicies, secretsManagerRequests } from '../support/iam';
 
 const PSEUDO: Pseudo = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
 const ACCOUNT = PSEUDO.account;
@@ -103,5 +103,29 @@ describe('the synthesized role policy', () => {
     expect(decision.allowed).toBe(false);
     expect(auth.deniedMessage(request, decision)).toBe(
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/rotation-role/rotation is not authorized to perform: secretsmanager:DeleteSecret on resource: ${secretArn('x')} because no identity-based policy allows the secretsmanager:DeleteSecret action`);
+  });
+});
+
+describe('the requests a call makes', () => {
+  const probeName = 'redshift-rotation-probe/0123abcd-1';
+  test('a probe made with tags and a key: CreateSecret, TagResource and GenerateDataKey, all allowed for the function', async () => {
+    const requests = secretsManagerRequests('CreateSecret', { Name: probeName, SecretString: '{}', KmsKeyId: KEY_ARN, Tags: [{ Key: 'RotationProbeFor', Value: secretArn('etl') }] }, undefined, PSEUDO);
+    expect(requests.map((r) => r.action)).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:GenerateDataKey']);
+    for (const r of requests) expect((await auth.authorize(r)).allowed).toBe(true);
+  });
+
+  test('reading a rotated secret encrypted with a key nobody granted is denied at the key', async () => {
+    const facts = { arn: secretArn('app'), tags: [], rotationLambdaArn: functionArn, kmsKeyId: `arn:aws:kms:us-east-1:${ACCOUNT}:key/not-granted` };
+    const decisions = await Promise.all(secretsManagerRequests('GetSecretValue', {}, facts, PSEUDO).map((r) => auth.authorize(r)));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, false]);
+  });
+
+  test('the Data API reads the secret as the caller; statements of another session are not the function\'s', async () => {
+    const facts = { arn: MASTER_ARN, tags: [], kmsKeyId: MASTER_KEY_ARN };
+    const submit = dataApiRequests('ExecuteStatement', { workgroupArn: WORKGROUP_ARN }, facts, undefined, PSEUDO);
+    expect(submit.map((r) => r.action)).toEqual(['redshift-data:ExecuteStatement', 'secretsmanager:GetSecretValue', 'kms:Decrypt']);
+    for (const r of submit) expect((await auth.authorize(r)).allowed).toBe(true);
+    const [other] = dataApiRequests('GetStatementResult', {}, undefined, 'AROAOTHER:x', PSEUDO);
+    expect((await auth.authorize(other)).allowed).toBe(false);
   });
 });

@@ -270,3 +270,82 @@ export function localReferences(
     return undefined;
   };
 }
+
+/** What IAM sees of a secret: its ARN, tags, rotation function and KMS key. */
+export interface SecretFacts {
+  readonly arn: string;
+  readonly tags: ReadonlyArray<{ readonly Key: string; readonly Value: string }>;
+  readonly rotationLambdaArn?: string;
+  readonly kmsKeyId?: string;
+}
+
+function tagContext(prefix: string, tags: SecretFacts['tags']): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {};
+  for (const t of tags) context[`${prefix}${t.Key}`] = t.Value;
+  return context;
+}
+
+/** A customer managed key's ARN as a resource, or undefined for the AWS managed key (no grant needed). */
+function customerKeyArn(kmsKeyId: string | undefined, pseudo: Pseudo): string | undefined {
+  if (!kmsKeyId || kmsKeyId === 'alias/aws/secretsmanager') return undefined;
+  if (kmsKeyId.startsWith('arn:')) return kmsKeyId;
+  return `arn:${pseudo.partition}:kms:${pseudo.region}:${pseudo.account}:${kmsKeyId.startsWith('alias/') ? kmsKeyId : `key/${kmsKeyId}`}`;
+}
+
+function viaSecretsManager(action: 'kms:Decrypt' | 'kms:GenerateDataKey', keyArn: string, pseudo: Pseudo): IamRequest {
+  return { action, resource: keyArn, context: { 'kms:ViaService': `secretsmanager.${pseudo.region}.amazonaws.com`, 'kms:CallerAccount': pseudo.account } };
+}
+
+/**
+ * The IAM requests one Secrets Manager call makes, as AWS evaluates them: the action on the secret (with its
+ * tags and `secretsmanager:resource/AllowRotationLambdaArn`), TagResource for tags given at creation, and the KMS
+ * calls Secrets Manager makes on the caller's behalf with a customer managed key. `secret` is the secret the call
+ * names (undefined for CreateSecret, GetRandomPassword, ListSecrets).
+ */
+export function secretsManagerRequests(operation: string, input: Readonly<Record<string, unknown>>, secret: SecretFacts | undefined, pseudo: Pseudo): IamRequest[] {
+  const action = `secretsmanager:${operation}`;
+  if (operation === 'GetRandomPassword' || operation === 'ListSecrets') return [{ action, resource: '*' }];
+  if (operation === 'CreateSecret') {
+    const name = String(input.Name ?? '');
+    const tags = (input.Tags as SecretFacts['tags'] | undefined) ?? [];
+    const resource = `arn:${pseudo.partition}:secretsmanager:${pseudo.region}:${pseudo.account}:secret:${name}-AbCdEf`;
+    const context = { ...tagContext('aws:RequestTag/', tags), ...(tags.length > 0 ? { 'aws:TagKeys': tags.map((t) => t.Key) } : {}) };
+    const out: IamRequest[] = [{ action, resource, context }];
+    if (tags.length > 0) out.push({ action: 'secretsmanager:TagResource', resource, context });
+    const key = customerKeyArn(input.KmsKeyId as string | undefined, pseudo);
+    if (key && (input.SecretString !== undefined || input.SecretBinary !== undefined)) out.push(viaSecretsManager('kms:GenerateDataKey', key, pseudo));
+    return out;
+  }
+  if (!secret) return [];
+  const context: Record<string, string | string[]> = {
+    ...tagContext('aws:ResourceTag/', secret.tags),
+    ...tagContext('secretsmanager:ResourceTag/', secret.tags),
+    ...(secret.rotationLambdaArn ? { 'secretsmanager:resource/AllowRotationLambdaArn': secret.rotationLambdaArn } : {}),
+  };
+  const out: IamRequest[] = [{ action, resource: secret.arn, context }];
+  const key = customerKeyArn(secret.kmsKeyId, pseudo);
+  if (key && operation === 'GetSecretValue') out.push(viaSecretsManager('kms:Decrypt', key, pseudo));
+  if (key && operation === 'PutSecretValue') out.push(viaSecretsManager('kms:GenerateDataKey', key, pseudo));
+  return out;
+}
+
+/**
+ * The IAM requests one Redshift Data API call makes: ExecuteStatement / BatchExecuteStatement on the cluster or
+ * workgroup ARN, plus reading the given secret as the caller (GetSecretValue and its KMS key); the statement
+ * operations on `*` with `redshift-data:statement-owner-iam-userid` of the statement's submitter.
+ */
+export function dataApiRequests(
+  operation: string,
+  target: { readonly clusterArn?: string; readonly workgroupArn?: string },
+  secret: SecretFacts | undefined,
+  statementOwner: string | undefined,
+  pseudo: Pseudo,
+): IamRequest[] {
+  const action = `redshift-data:${operation}`;
+  if (operation === 'ExecuteStatement' || operation === 'BatchExecuteStatement') {
+    const resource = target.clusterArn ?? target.workgroupArn;
+    if (!resource) return [];
+    return [{ action, resource }, ...(secret ? secretsManagerRequests('GetSecretValue', {}, secret, pseudo) : [])];
+  }
+  return [{ action, resource: '*', context: statementOwner ? { 'redshift-data:statement-owner-iam-userid': statementOwner } : {} }];
+}
