@@ -302,7 +302,9 @@ function viaSecretsManager(action: 'kms:Decrypt' | 'kms:GenerateDataKey', keyArn
  * calls Secrets Manager makes on the caller's behalf with a customer managed key. `secret` is the secret the call
  * names (undefined for CreateSecret, GetRandomPassword, ListSecrets).
  */
-export function secretsManagerRequests(operation: string, input: Readonly<Record<string, unknown>>, secret: SecretFacts | undefined, pseudo: Pseudo): IamRequest[] {
+export function secretsManagerRequests(
+  operation: string, input: Readonly<Record<string, unknown>>, secret: SecretFacts | undefined, pseudo: Pseudo,
+): IamRequest[] {
   const action = `secretsmanager:${operation}`;
   if (operation === 'GetRandomPassword' || operation === 'ListSecrets') return [{ action, resource: '*' }];
   if (operation === 'CreateSecret') {
