@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
+import { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { Client } from 'pg';
+import { startLocalStack } from '../support/local-stack';
 import { md5Verifier, startPostgres } from '../support/postgres';
 import type { PostgresServer } from '../support/postgres';
 import { RedshiftError, checkTarget, installShim, rewriteStatement, splitStatements, tokenize } from '../support/shim';
@@ -522,4 +524,41 @@ describe('shim: provisioned-only system views on Serverless', () => {
       expect(() => checkTarget(sql, 'workgroup')).not.toThrow();
     }
   });
+});
+
+describe('local Data API: the target of each statement decides what the shim allows', () => {
+  test('STL/STV/SVL/SVCS views fail on a workgroup with Redshift\'s error and run on a cluster; svv_user_info runs on both', async () => {
+    const stack = await startLocalStack();
+    const data = stack.redshiftDataClient();
+    try {
+      const { adminUser, adminPassword } = stack.postgres;
+      const cluster = (await stack.createSecret({ name: 'm-c', username: adminUser, password: adminPassword, target: 'cluster' })).arn;
+      const workgroup = (await stack.createSecret({ name: 'm-w', username: adminUser, password: adminPassword, target: 'workgroup' })).arn;
+      const on = (wg: boolean) => (wg
+        ? { WorkgroupName: stack.workgroupName, SecretArn: workgroup }
+        : { ClusterIdentifier: stack.clusterIdentifier, SecretArn: cluster });
+      const run = async (sql: string, wg: boolean, params?: Record<string, string>) => {
+        const { Id } = await data.send(new ExecuteStatementCommand({
+          ...on(wg), Database: 'dev', Sql: sql, Parameters: params && Object.entries(params).map(([name, value]) => ({ name, value })),
+        }));
+        return data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+      };
+      const handlerRead = 'SELECT u.usename, i.useconnlimit FROM pg_user u JOIN svl_user_info i ON i.usesysid = u.usesysid WHERE u.usename IN (:a)';
+      const wg = await run(handlerRead, true, { a: adminUser });
+      expect(wg).toMatchObject({ Status: 'FAILED', Error: 'ERROR: permission denied for relation svl_user_info' });
+      expect((await run('SELECT count(*) FROM stl_query', true)).Error).toBe('ERROR: permission denied for relation stl_query');
+      expect((await run(handlerRead, false, { a: adminUser })).Status).toBe('FINISHED');
+      expect((await run('SELECT user_name, superuser FROM svv_user_info WHERE user_name = current_user', true)).Status).toBe('FINISHED');
+      // in a batch on a workgroup: the whole batch fails and rolls back
+      const { Id } = await data.send(new BatchExecuteStatementCommand({
+        ...on(true), Database: 'dev', Sqls: ['CREATE TABLE wg_batch (x int)', 'SELECT * FROM svl_user_info'],
+      }));
+      const batch = await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+      expect(batch).toMatchObject({ Status: 'FAILED', Error: 'ERROR: permission denied for relation svl_user_info' });
+      expect(await stack.adminQuery('SELECT 1 FROM pg_class WHERE relname = \'wg_batch\'')).toHaveLength(0);
+    } finally {
+      data.destroy();
+      await stack.stop();
+    }
+  }, 60_000);
 });
