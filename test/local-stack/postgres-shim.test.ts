@@ -109,8 +109,8 @@ describe('shim: lexer and rewriter', () => {
     ['GRANT SELECT ON TABLE "s"."t" TO GROUP "g"', [check('g', 'group'), 'GRANT SELECT ON TABLE "s"."t" TO "g"']],
     ['GRANT SELECT ON "s"."t" TO PUBLIC', ['GRANT SELECT ON TABLE "s"."t" TO PUBLIC']],
     ['GRANT SELECT, ALTER ON TABLE "s"."a", "s"."b" TO "u"', [check('u', 'user'), 'GRANT SELECT ON TABLE "s"."a", "s"."b" TO "u"',
-      'SELECT redshift_shim.set_extra_privilege(\'GRANT\', \'relation\', \'"s"."a"\', \'u\', \'user\', \'ALTER\', false)',
-      'SELECT redshift_shim.set_extra_privilege(\'GRANT\', \'relation\', \'"s"."b"\', \'u\', \'user\', \'ALTER\', false)']],
+      'SELECT redshift_shim.set_extra_privileges(\'GRANT\', \'relation\', ARRAY[\'"s"."a"\', \'"s"."b"\']::text[], \'u\', \'user\', '
+      + 'ARRAY[\'ALTER\']::text[], false)']],
     ['ALTER USER "c" SET query_group TO \'etl\'', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" SET redshift.query_group TO \'etl\'']],
     ['ALTER USER "c" SET search_path = a, public', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" SET search_path TO a, public, redshift_shim, pg_catalog']],
     ['ALTER USER "c" RESET statement_timeout', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" RESET statement_timeout']],
@@ -442,7 +442,7 @@ describe('shim: strictness (what Redshift refuses)', () => {
     ['RESET ROLE', 'ROLE'],
     ['SET SESSION ROLE "strict_r"', 'ROLE'],
     ['ALTER ROLE "strict_r" SUPERUSER', 'SUPERUSER'],
-    ['ALTER ROLE "strict_u" WITH LOGIN', 'WITH'],
+    ['ALTER ROLE "strict_u" WITH LOGIN', 'LOGIN'],
     ['CREATE ROLE "x" LOGIN', 'LOGIN'],
     ['ALTER GROUP "strict_g" ADD ROLE "strict_u"', 'ADD'],
   ])('%s is refused (syntax error at or near %s)', (sql, near) => {
