@@ -1,16 +1,19 @@
 /**
  * The Redshift dialect shim: makes a PostgreSQL database answer the catalog reads and accept the statements that
- * the rotation handler sends to Redshift (docs/architecture.md, "The SQL the handler sends").
+ * the rotation handler sends to Redshift (docs/architecture.md, "The SQL the handler sends"), and refuse what
+ * Redshift refuses (docs/local-stack.md, "Redshift behaviours the handler relies on").
  *
  * - `installShim(client)` creates the schema `redshift_shim` with the Redshift system views PostgreSQL lacks
- *   (`svl_user_info`, `svv_user_grants`, `svv_role_grants`, `svv_roles`, `svv_relation_privileges`,
- *   `svv_schema_privileges`, `svv_database_privileges`) and a `pg_group` that lists groups only (not RBAC roles,
- *   not PostgreSQL's predefined `pg_*` roles), and puts the schema in the database's search_path ahead of
+ *   (`svv_user_info`, `svl_user_info`, `svv_user_grants`, `svv_role_grants`, `svv_roles`, `svv_relation_privileges`,
+ *   `svv_schema_privileges`, `svv_database_privileges`, `svv_function_privileges`), a `pg_group` that lists groups
+ *   only and a `pg_user` with Redshift's columns, and puts the schema in the database's search_path ahead of
  *   pg_catalog so that unqualified names resolve to it.
  * - RBAC roles and groups are both NOLOGIN roles in PostgreSQL; the table `redshift_shim.rbac_roles`, filled by the
  *   rewritten `CREATE ROLE`, tells them apart. `redshift_shim.user_attributes` keeps SYSLOG ACCESS and
- *   SESSION TIMEOUT.
- * - `rewriteStatement(sql)` turns one Redshift statement into the PostgreSQL statements that implement it.
+ *   SESSION TIMEOUT; `redshift_shim.extra_privileges` the privileges PostgreSQL lacks (ALTER, DROP, database USAGE).
+ * - `rewriteStatement(sql, { target })` turns one Redshift statement into the PostgreSQL statements that implement
+ *   it, or throws `RedshiftError` for what Redshift refuses (including, on a workgroup, the provisioned-only
+ *   STL/STV/SVL/SVCS views: `checkTarget`).
  */
 import { createHash } from 'crypto';
 import type { ClientBase } from 'pg';
