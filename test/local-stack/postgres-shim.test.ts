@@ -506,6 +506,44 @@ describe('shim: strictness (what Redshift refuses)', () => {
   });
 });
 
+describe('shim: other documented forms take effect', () => {
+  test('CREATE USER with IN GROUP, SYSLOG ACCESS, SESSION TIMEOUT, VALID UNTIL, CONNECTION LIMIT and a clear-text password', async () => {
+    await redshift('CREATE GROUP "cu_g1"');
+    await redshift('CREATE GROUP "cu_g2"');
+    await redshift('CREATE USER "cu" WITH PASSWORD \'Clear1Text\' CREATEDB IN GROUP "cu_g1", "cu_g2" SYSLOG ACCESS UNRESTRICTED '
+      + 'SESSION TIMEOUT 300 VALID UNTIL \'2031-01-01 00:00:00+00\' CONNECTION LIMIT 3');
+    const groups = await admin.query(`SELECT g.groname FROM pg_group g JOIN pg_catalog.pg_user u ON u.usesysid = ANY(g.grolist)
+      WHERE u.usename = 'cu' ORDER BY 1`);
+    expect(groups.rows.map((x) => x.groname)).toEqual(['cu_g1', 'cu_g2']);
+    const info = await admin.query('SELECT createdb, connection_limit, syslog_access, session_timeout FROM svv_user_info WHERE user_name = \'cu\'');
+    expect(info.rows).toEqual([{ createdb: true, connection_limit: '3', syslog_access: 'UNRESTRICTED', session_timeout: 300 }]);
+    // stored as Redshift stores a clear-text password: md5(password || user name); and it logs in
+    const stored = await admin.query('SELECT rolpassword FROM pg_authid WHERE rolname = \'cu\'');
+    expect(stored.rows[0].rolpassword === md5Verifier('cu', 'Clear1Text')).toBe(true);
+    const c = login('cu', 'Clear1Text');
+    await c.connect();
+    await c.end();
+    await expect(redshift('CREATE USER "cu2" PASSWORD \'Clear1Text\' IN GROUP "no_such_group"')).rejects.toThrow('group "no_such_group" does not exist');
+    expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = \'cu2\'')).rows).toHaveLength(0);
+  });
+
+  test('ALTER ROLE RENAME TO keeps the role an RBAC role', async () => {
+    await redshift('CREATE ROLE "ren_a"');
+    await redshift('ALTER ROLE "ren_a" WITH RENAME TO "ren_b"');
+    expect((await admin.query('SELECT role_name FROM svv_roles WHERE role_name IN (\'ren_a\', \'ren_b\')')).rows).toEqual([{ role_name: 'ren_b' }]);
+    expect((await admin.query('SELECT groname FROM pg_group WHERE groname = \'ren_b\'')).rows).toHaveLength(0);
+  });
+
+  test('GRANT ALTER, DROP ON ALL TABLES IN SCHEMA reaches every table and view of the schema', async () => {
+    await redshift(`CREATE USER "allt" PASSWORD '${md5Verifier('allt', 'Alltpass1')}'`);
+    await admin.query('CREATE SCHEMA "allt_s"; CREATE TABLE "allt_s"."x" (id int); CREATE VIEW "allt_s"."y" AS SELECT 1 AS one');
+    await redshift('GRANT SELECT, ALTER, DROP ON ALL TABLES IN SCHEMA "allt_s" TO "allt"');
+    const r = await admin.query(`SELECT relation_name || ':' || privilege_type AS p FROM svv_relation_privileges
+      WHERE identity_name = 'allt' ORDER BY 1`);
+    expect(r.rows.map((x) => x.p)).toEqual(['x:ALTER', 'x:DROP', 'x:SELECT', 'y:ALTER', 'y:DROP', 'y:SELECT']);
+  });
+});
+
 describe('shim: provisioned-only system views on Serverless', () => {
   test.each([
     ['SELECT * FROM svl_user_info', 'svl_user_info'],
