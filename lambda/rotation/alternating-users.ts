@@ -45,7 +45,8 @@ export async function setSecretAlternatingUsers(ctx: RotationContext): Promise<s
   const queries = Object.keys(CATALOG_SQL) as CatalogQuery[];
   // all reads at once; the master's own row is looked at first, so that a master that may not read other users'
   // rows gets the error that says so, whatever the other reads did
-  const settled = await Promise.allSettled(queries.map((q) => ctx.data.query(ctx.target, masterArn, CATALOG_SQL[q], catalogParameters(CATALOG_SQL[q], original, clone))));
+  const settled = await Promise.allSettled(queries.map((q) =>
+    ctx.data.query(ctx.target, masterArn, CATALOG_SQL[q], catalogParameters(CATALOG_SQL[q], original, clone))));
   const masterRead = settled[queries.indexOf('master')];
   if (masterRead.status === 'fulfilled') checkMasterIsSuperuser(master.username, masterRead.value);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');

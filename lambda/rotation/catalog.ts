@@ -226,7 +226,7 @@ export function parseTextArray(text: string): Array<string | null> {
  * A user's useconfig (`text[]` as text, or null) as lower-case parameter name → stored value. Entries that are not
  * `name=value` are reported in `skipped`; a useconfig that is not an array literal gives `settings: undefined`.
  */
-export function parseUseconfig(user: string, raw: string | number | boolean | null | undefined): { settings?: Map<string, string>; skipped: string[] } {
+export function parseUseconfig(user: string, raw: Row[string] | undefined): { settings?: Map<string, string>; skipped: string[] } {
   const settings = new Map<string, string>();
   if (raw === null || raw === undefined || raw === '') return { settings, skipped: [] };
   let elements: Array<string | null>;

@@ -117,7 +117,8 @@ export function groupedPrivilegeStatements(op: 'GRANT' | 'REVOKE', privileges: r
     }
     group.refs.push(entry.ref);
   }
-  const sorted = [...groups.values()].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.list < b.list ? -1 : a.list > b.list ? 1 : 0));
+  const sorted = [...groups.values()]
+    .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.list < b.list ? -1 : a.list > b.list ? 1 : 0));
   const out: string[] = [];
   const tail = ` ${op === 'GRANT' ? 'TO' : 'FROM'} ${quoteIdent(user)}`;
   for (const group of sorted) {

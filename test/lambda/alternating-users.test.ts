@@ -61,7 +61,11 @@ describe('ALTERNATING_USERS setSecret', () => {
     alternating();
     world.catalog = {
       users: [userRow('app', {
-        usecreatedb: true, useconnlimit: '10', syslogaccess: 'UNRESTRICTED', sessiontimeout: 600, valuntil: '2030-01-01 00:00:00+00',
+        usecreatedb: true,
+        useconnlimit: '10',
+        syslogaccess: 'UNRESTRICTED',
+        sessiontimeout: 600,
+        valuntil: '2030-01-01 00:00:00+00',
         useconfig: '{"search_path=appdata, public",statement_timeout=1000}',
       })],
       groups: [{ usename: 'app', groname: 'readers' }],
