@@ -189,7 +189,7 @@ test('never take from the live user: what the AWSCURRENT clone has and the origi
   await asVersion('AWSCURRENT', 'DELETE FROM "sales"."orders" WHERE id < 0');
   await expect(asVersion('AWSCURRENT', 'SELECT * FROM "sales"."later"')).rejects.toThrow(/permission denied/);
   expect(await asVersion('AWSCURRENT', 'SHOW statement_timeout')).toEqual([{ statement_timeout: '30s' }]);
-  expect((await state(app)).settings.some((c) => c.includes('query_group'))).toBe(false);
+  expect((await state(app)).settings.some((setting) => setting.includes('query_group'))).toBe(false);
   // the clone (AWSPREVIOUS, still logging in) kept everything it had
   await asVersion('AWSPREVIOUS', 'DELETE FROM "sales"."orders" WHERE id < 0');
 });
