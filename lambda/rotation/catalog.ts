@@ -105,10 +105,12 @@ export const PRIVILEGE_ALLOW_LIST: Readonly<Record<PrivilegeKind, readonly strin
 
 /**
  * The grants that stand in for ownership (docs/architecture.md, "Owned objects"): what the other user of the pair
- * is given on every object the AWSCURRENT user owns. Privileges as Redshift's GRANT documents them per object kind.
+ * is given on every object the AWSCURRENT user owns. Privileges as Redshift's GRANT documents them per object kind
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html): tables SELECT INSERT UPDATE DELETE DROP REFERENCES
+ * ALTER TRUNCATE; views (ON [TABLE] also names views) what applies to a view; schemas CREATE USAGE ALTER DROP.
  */
 export const OWNER_EQUIVALENT: Readonly<Record<OwnedKind, { readonly kind: PrivilegeKind; readonly privileges: readonly string[] }>> = {
-  table: { kind: 'relation', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'ALTER', 'DROP'] },
+  table: { kind: 'relation', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE', 'ALTER', 'DROP'] },
   view: { kind: 'relation', privileges: ['SELECT', 'ALTER', 'DROP'] },
   schema: { kind: 'schema', privileges: ['USAGE', 'CREATE', 'ALTER', 'DROP'] },
   database: { kind: 'database', privileges: ['CREATE', 'TEMP'] },

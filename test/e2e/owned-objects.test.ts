@@ -90,7 +90,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
   test('first rotation: AWSCURRENT is the clone, which reads and writes the owned objects and resolves names the same way', async () => {
     const checks = [
       ['schema', schema, 'USAGE'], ['schema', schema, 'CREATE'],
-      ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES'].map((p) => ['table', `${schema}.items`, p] as const),
+      ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE'].map((p) => ['table', `${schema}.items`, p] as const),
       ['table', `${schema}.items_v`, 'SELECT'],
       ['function', `${schema}.double_it(integer)`, 'EXECUTE'],
     ] as const;
@@ -131,7 +131,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
     await e.rotateOk(user.arn);
     expect((await e.value(user.arn))!.username).toBe(app);
     const granted = await has(app, [
-      ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES'].map((p) => ['table', `${schema}.made_by_clone`, p] as const),
+      ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE'].map((p) => ['table', `${schema}.made_by_clone`, p] as const),
       ['table', `${schema}.clone_v`, 'SELECT'],
       ['function', `${schema}.clone_fn()`, 'EXECUTE'],
     ]);

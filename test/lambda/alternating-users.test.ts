@@ -119,7 +119,7 @@ describe('ALTERNATING_USERS setSecret', () => {
       'GRANT USAGE, CREATE, ALTER, DROP ON SCHEMA "appdata" TO "app_clone"',
       'GRANT SELECT ON TABLE "sales"."orders" TO "app_clone"',
       'GRANT SELECT, DROP, ALTER ON TABLE "appdata"."v" TO "app_clone"',
-      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, DROP, ALTER ON TABLE "appdata"."carts", "appdata"."items" TO "app_clone"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "appdata"."carts", "appdata"."items" TO "app_clone"',
       'GRANT EXECUTE ON FUNCTION "appdata"."total"(integer, character varying), "sales"."f"(integer) TO "app_clone"',
     ]]);
     expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
@@ -168,7 +168,7 @@ describe('ALTERNATING_USERS setSecret', () => {
       'GRANT ROLE "dba" TO "app"',
       'REVOKE UPDATE ON TABLE "sales"."orders" FROM "app"',
       'GRANT DELETE ON TABLE "sales"."orders" TO "app"',
-      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, DROP, ALTER ON TABLE "appdata"."new_one" TO "app"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "appdata"."new_one" TO "app"',
     ]]);
     // never take from the live user: no statement names the AWSCURRENT user
     expect(sent.flat().filter((sql) => sql.includes('"app_clone"'))).toEqual([]);
@@ -238,6 +238,17 @@ describe('ALTERNATING_USERS setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(batches()).toEqual([[createUserSql('app_clone', NEW)]]);
     expect(JSON.parse(world.logLines.at(-1)!)).toMatchObject({ step: 'setSecret', outcome: 'ok', skipped: ['relation privilege "RULE" of app on s.t'] });
+  });
+
+  test('a setting whose value could break out of SQL is not written and is named (never its value) in the step\'s log line', async () => {
+    alternating();
+    world.catalog = { users: [userRow('app', { useconfig: '{"search_path=x\', \'y; DROP USER z",statement_timeout=1000}' })] };
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(batches()).toEqual([[createUserSql('app_clone', NEW), 'ALTER USER "app_clone" SET statement_timeout TO \'1000\'']]);
+    const line = JSON.parse(world.logLines.at(-1)!);
+    expect(line).toMatchObject({ outcome: 'ok', skipped: ['setting "search_path" of app: the value contains a quote, a backslash or a control character'] });
+    expect(world.logLines.at(-1)!.includes('DROP USER')).toBe(false);
   });
 
   test('without the tag, masterarn selects ALTERNATING_USERS', async () => {

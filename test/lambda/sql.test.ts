@@ -180,7 +180,7 @@ describe('pending := current (diff)', () => {
 describe('owned objects: owner-equivalent grants', () => {
   test('the privilege sets per owned kind', () => {
     expect(OWNER_EQUIVALENT).toEqual({
-      table: { kind: 'relation', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'ALTER', 'DROP'] },
+      table: { kind: 'relation', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE', 'ALTER', 'DROP'] },
       view: { kind: 'relation', privileges: ['SELECT', 'ALTER', 'DROP'] },
       schema: { kind: 'schema', privileges: ['USAGE', 'CREATE', 'ALTER', 'DROP'] },
       database: { kind: 'database', privileges: ['CREATE', 'TEMP'] },
@@ -224,7 +224,7 @@ describe('owned objects: owner-equivalent grants', () => {
     });
     expect(syncStatements('app', current, pending).statements).toEqual([
       'REVOKE SELECT ON TABLE "s"."other" FROM "app"',
-      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, DROP, ALTER ON TABLE "s"."new_one" TO "app"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "s"."new_one" TO "app"',
     ]);
   });
 });
