@@ -4,10 +4,14 @@
  * objects each one owns) and of the master user.
  */
 
-export type PrivilegeKind = 'relation' | 'schema' | 'database' | 'function';
+export type PrivilegeKind = 'relation' | 'schema' | 'database' | 'function' | 'procedure';
 
-/** Kinds of objects a user can own (tables and views are both relations for GRANT). */
-export type OwnedKind = 'table' | 'view' | 'schema' | 'database' | 'function';
+/**
+ * Kinds of objects a user can own (tables and views are both relations for GRANT). A routine in PL/pgSQL is a stored
+ * procedure: Redshift writes procedures in PL/pgSQL only and scalar functions in SQL or Python only
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_PROCEDURE.html, …/r_CREATE_FUNCTION.html).
+ */
+export type OwnedKind = 'table' | 'view' | 'schema' | 'database' | 'function' | 'procedure';
 
 export interface UserAttributes {
   readonly createdb: boolean;
@@ -23,7 +27,7 @@ export interface UserAttributes {
 
 export interface Privilege {
   readonly kind: PrivilegeKind;
-  /** [schema, relation] | [schema] | [database] | [schema, function, argument types] */
+  /** [schema, relation] | [schema] | [database] | [schema, function or procedure, argument types] */
   readonly object: readonly string[];
   /** an allow-listed keyword, upper case (TEMPORARY is read as TEMP) */
   readonly privilege: string;
@@ -72,6 +76,9 @@ export const CATALOG_SQL = {
     + "  WHERE identity_type = 'user' AND identity_name IN (:original, :clone)",
   functions: 'SELECT identity_name, namespace_name, function_name, argument_types, privilege_type FROM svv_function_privileges\n'
     + "  WHERE identity_type = 'user' AND identity_name IN (:original, :clone)",
+  procedures: 'SELECT n.nspname AS namespace_name, p.proname AS procedure_name, oidvectortypes(p.proargtypes) AS argument_types\n'
+    + '  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang\n'
+    + `  WHERE l.lanname = 'plpgsql' AND ${OWNED_FILTER}`,
   owned: "SELECT u.usename AS owner_name, CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END AS object_type,\n"
     + '       n.nspname AS namespace_name, c.relname AS object_name, NULL AS argument_types\n'
     + '  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_user u ON u.usesysid = c.relowner\n'
@@ -79,8 +86,10 @@ export const CATALOG_SQL = {
     + "UNION ALL SELECT u.usename, 'schema', n.nspname, NULL, NULL\n"
     + '  FROM pg_namespace n JOIN pg_user u ON u.usesysid = n.nspowner\n'
     + `  WHERE u.usename IN (:original, :clone) AND ${OWNED_FILTER}\n`
-    + "UNION ALL SELECT u.usename, 'function', n.nspname, p.proname, oidvectortypes(p.proargtypes)\n"
-    + '  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_user u ON u.usesysid = p.proowner\n'
+    + "UNION ALL SELECT u.usename, CASE WHEN l.lanname = 'plpgsql' THEN 'procedure' ELSE 'function' END, n.nspname, p.proname,\n"
+    + '       oidvectortypes(p.proargtypes)\n'
+    + '  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang\n'
+    + '  JOIN pg_user u ON u.usesysid = p.proowner\n'
     + `  WHERE u.usename IN (:original, :clone) AND ${OWNED_FILTER}\n`
     + "UNION ALL SELECT u.usename, 'database', d.datname, NULL, NULL\n"
     + '  FROM pg_database d JOIN pg_user u ON u.usesysid = d.datdba WHERE u.usename IN (:original, :clone)',
@@ -101,6 +110,7 @@ export const PRIVILEGE_ALLOW_LIST: Readonly<Record<PrivilegeKind, readonly strin
   schema: ['USAGE', 'CREATE', 'ALTER', 'DROP'],
   database: ['CREATE', 'TEMP', 'TEMPORARY', 'USAGE'],
   function: ['EXECUTE'],
+  procedure: ['EXECUTE'],
 };
 
 /**
@@ -115,6 +125,7 @@ export const OWNER_EQUIVALENT: Readonly<Record<OwnedKind, { readonly kind: Privi
   schema: { kind: 'schema', privileges: ['USAGE', 'CREATE', 'ALTER', 'DROP'] },
   database: { kind: 'database', privileges: ['CREATE', 'TEMP'] },
   function: { kind: 'function', privileges: ['EXECUTE'] },
+  procedure: { kind: 'procedure', privileges: ['EXECUTE'] },
 };
 
 /**
@@ -305,8 +316,8 @@ export function parseCatalog(original: string, clone: string, rows: CatalogRows)
       skipped.push(`${kind} privilege ${JSON.stringify(rawPrivilege)} of ${user} on ${object.join('.')}`);
       return;
     }
-    if (kind === 'function' && !ARGUMENT_TYPES.test(object[2])) {
-      skipped.push(`function privilege ${privilege} of ${user} on ${object[0]}.${object[1]}: argument types ${JSON.stringify(object[2])} are not plain type names`);
+    if ((kind === 'function' || kind === 'procedure') && !ARGUMENT_TYPES.test(object[2])) {
+      skipped.push(`${kind} privilege ${privilege} of ${user} on ${object[0]}.${object[1]}: argument types ${JSON.stringify(object[2])} are not plain type names`);
       return;
     }
     if (privilege === 'TEMPORARY') privilege = 'TEMP';
@@ -327,10 +338,14 @@ export function parseCatalog(original: string, clone: string, rows: CatalogRows)
   for (const row of rows.databases) {
     addPrivilege('database', str(row, 'identity_name', 'databases'), [str(row, 'database_name', 'databases')], str(row, 'privilege_type', 'databases'));
   }
+  // SVV_FUNCTION_PRIVILEGES lists functions and stored procedures alike; a procedure is granted ON PROCEDURE
+  const procedures = new Set(rows.procedures.map((row) => objectKey('procedure', [str(row, 'namespace_name', 'procedures'),
+    str(row, 'procedure_name', 'procedures'), row.argument_types === null || row.argument_types === undefined ? '' : str(row, 'argument_types', 'procedures')])));
   for (const row of rows.functions) {
     const args = row.argument_types === null || row.argument_types === undefined ? '' : str(row, 'argument_types', 'functions');
-    addPrivilege('function', str(row, 'identity_name', 'functions'),
-      [str(row, 'namespace_name', 'functions'), str(row, 'function_name', 'functions'), args], str(row, 'privilege_type', 'functions'));
+    const object = [str(row, 'namespace_name', 'functions'), str(row, 'function_name', 'functions'), args];
+    addPrivilege(procedures.has(objectKey('procedure', object)) ? 'procedure' : 'function', str(row, 'identity_name', 'functions'),
+      object, str(row, 'privilege_type', 'functions'));
   }
   for (const row of rows.owned) {
     const owner = str(row, 'owner_name', 'owned');
@@ -348,18 +363,19 @@ export function parseCatalog(original: string, clone: string, rows: CatalogRows)
       case 'database':
         owned = { kind: type, object: [namespace] };
         break;
-      case 'function': {
+      case 'function':
+      case 'procedure': {
         const name = str(row, 'object_name', 'owned');
         const args = row.argument_types === null || row.argument_types === undefined ? '' : str(row, 'argument_types', 'owned');
         if (!ARGUMENT_TYPES.test(args)) {
-          skipped.push(`function ${namespace}.${name} owned by ${owner}: argument types ${JSON.stringify(args)} are not plain type names`);
+          skipped.push(`${type} ${namespace}.${name} owned by ${owner}: argument types ${JSON.stringify(args)} are not plain type names`);
           continue;
         }
-        owned = { kind: 'function', object: [namespace, name, args] };
+        owned = { kind: type, object: [namespace, name, args] };
         break;
       }
       default:
-        throw new Error(`catalog read owned: object_type ${JSON.stringify(type)} is not table, view, schema, database or function`);
+        throw new Error(`catalog read owned: object_type ${JSON.stringify(type)} is not table, view, schema, database, function or procedure`);
     }
     state.owned.push(owned);
   }

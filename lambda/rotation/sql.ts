@@ -67,17 +67,20 @@ export function attributeStatements(user: string, from: UserAttributes, to: User
   return out;
 }
 
-const KIND_KEYWORD: Readonly<Record<PrivilegeKind, string>> = { relation: 'TABLE', schema: 'SCHEMA', database: 'DATABASE', function: 'FUNCTION' };
+const KIND_KEYWORD: Readonly<Record<PrivilegeKind, string>> = {
+  relation: 'TABLE', schema: 'SCHEMA', database: 'DATABASE', function: 'FUNCTION', procedure: 'PROCEDURE',
+};
 /** The order in which grants and revokes of each kind are sent (databases and schemas before what they contain). */
-const KIND_ORDER: readonly PrivilegeKind[] = ['database', 'schema', 'relation', 'function'];
+const KIND_ORDER: readonly PrivilegeKind[] = ['database', 'schema', 'relation', 'function', 'procedure'];
 
-/** An object as GRANT names it after its kind keyword: `"s"."t"`, `"s"`, `"d"`, `"s"."f"(integer)`. */
+/** An object as GRANT names it after its kind keyword: `"s"."t"`, `"s"`, `"d"`, `"s"."f"(integer)` (also procedures). */
 export function objectRef(kind: PrivilegeKind, object: readonly string[]): string {
   switch (kind) {
     case 'relation': return `${quoteIdent(object[0])}.${quoteIdent(object[1])}`;
     case 'schema': return quoteIdent(object[0]);
     case 'database': return quoteIdent(object[0]);
-    case 'function': return `${quoteIdent(object[0])}.${quoteIdent(object[1])}(${object[2]})`;
+    case 'function':
+    case 'procedure': return `${quoteIdent(object[0])}.${quoteIdent(object[1])}(${object[2]})`;
   }
 }
 

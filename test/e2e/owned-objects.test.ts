@@ -1,6 +1,7 @@
 /**
  * Issue 7, points 1 and 4, end to end on a provisioned cluster and on a Serverless workgroup: a user that owns its
- * schema, tables, views and functions (created by itself, no GRANT anywhere) and has a search_path of its own.
+ * schema, tables, views, functions and a stored procedure (created by itself, no GRANT anywhere) and has a
+ * search_path of its own.
  * After the first ALTERNATING_USERS rotation AWSCURRENT is the clone, which reads and writes those objects and
  * resolves names the same way; after the next rotation the original user uses what the clone created while it was
  * AWSCURRENT. The outcome is checked through PostgreSQL's own catalog (has_*_privilege, pg_user.useconfig) and by
@@ -83,6 +84,9 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
       'CREATE FUNCTION double_it(integer) RETURNS integer LANGUAGE sql IMMUTABLE AS \'SELECT $1 * 2\'',
       // a function's EXECUTE is PUBLIC's by default; the owner takes it away, so only ownership gives it
       'REVOKE EXECUTE ON FUNCTION double_it(integer) FROM PUBLIC',
+      // a stored procedure (PL/pgSQL, as Redshift's are), granted ON PROCEDURE
+      'CREATE PROCEDURE nightly(integer) LANGUAGE plpgsql AS $$ BEGIN PERFORM $1; END $$',
+      'REVOKE EXECUTE ON PROCEDURE nightly(integer) FROM PUBLIC',
     ]);
     expect(await owner(schema, 'items')).toBe(app);
   });
@@ -93,6 +97,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
       ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE'].map((p) => ['table', `${schema}.items`, p] as const),
       ['table', `${schema}.items_v`, 'SELECT'],
       ['function', `${schema}.double_it(integer)`, 'EXECUTE'],
+      ['function', `${schema}.nightly(integer)`, 'EXECUTE'],
     ] as const;
     await e.rotateOk(user.arn);
     expect((await e.value(user.arn))!.username).toBe(clone);
@@ -111,6 +116,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
       'DELETE FROM items WHERE id = 2',
       'SELECT count(*)::int AS n FROM items_v',
       'SELECT double_it(21) AS d',
+      'CALL nightly(1)',
       // objects the clone creates while it is AWSCURRENT land in the same schema (same name resolution)
       'CREATE TABLE made_by_clone (id int)',
       'INSERT INTO made_by_clone VALUES (7)',
@@ -122,6 +128,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('a user that owns its object
     expect(out[1]).toEqual([{ n: 1 }]);
     expect(out[5]).toEqual([{ n: 1 }]);
     expect(out[6]).toEqual([{ d: 42 }]);
+    expect(await has(app, [['function', `${schema}.nightly(integer)`, 'EXECUTE']])).toEqual([`function ${schema}.nightly(integer) EXECUTE: true`]);
     expect(await owner(schema, 'made_by_clone')).toBe(clone);
     // until the next rotation the original user (AWSPREVIOUS) has no rights on what the clone created
     expect(await has(app, [['table', `${schema}.made_by_clone`, 'SELECT']])).toEqual([`table ${schema}.made_by_clone SELECT: false`]);

@@ -73,13 +73,18 @@ describe('ALTERNATING_USERS setSecret', () => {
       relations: [{ identity_name: 'app', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'SELECT' }],
       schemas: [{ identity_name: 'app', namespace_name: 'sales', privilege_type: 'USAGE' }],
       databases: [{ identity_name: 'app', database_name: 'dev', privilege_type: 'TEMP' }],
-      functions: [{ identity_name: 'app', namespace_name: 'sales', function_name: 'f', argument_types: 'integer', privilege_type: 'EXECUTE' }],
+      functions: [
+        { identity_name: 'app', namespace_name: 'sales', function_name: 'f', argument_types: 'integer', privilege_type: 'EXECUTE' },
+        { identity_name: 'app', namespace_name: 'sales', function_name: 'load', argument_types: '', privilege_type: 'EXECUTE' },
+      ],
+      procedures: [{ namespace_name: 'sales', procedure_name: 'load', argument_types: '' }],
       owned: [
         { owner_name: 'app', object_type: 'schema', namespace_name: 'appdata', object_name: null, argument_types: null },
         { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'items', argument_types: null },
         { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'carts', argument_types: null },
         { owner_name: 'app', object_type: 'view', namespace_name: 'appdata', object_name: 'v', argument_types: null },
         { owner_name: 'app', object_type: 'function', namespace_name: 'appdata', object_name: 'total', argument_types: 'integer, character varying' },
+        { owner_name: 'app', object_type: 'procedure', namespace_name: 'appdata', object_name: 'nightly', argument_types: 'integer' },
       ],
     };
     await createPending();
@@ -98,8 +103,10 @@ describe('ALTERNATING_USERS setSecret', () => {
     expect(executes.slice(1).map((e) => e.Sql)).toEqual(Object.values(CATALOG_SQL));
     for (const e of executes.slice(1)) {
       expect(e.SecretArn).toBe(MASTER_ARN);
-      // the master's own row needs no parameter (the Data API refuses unused ones); every other read names both users
-      expect(e.Parameters).toEqual(e.Sql === CATALOG_SQL.master ? undefined : [{ name: 'original', value: 'app' }, { name: 'clone', value: 'app_clone' }]);
+      // the master's own row and the list of procedures need no parameter (the Data API refuses unused ones); every
+      // other read names both users
+      const unparameterized = e.Sql === CATALOG_SQL.master || e.Sql === CATALOG_SQL.procedures;
+      expect(e.Parameters).toEqual(unparameterized ? undefined : [{ name: 'original', value: 'app' }, { name: 'clone', value: 'app_clone' }]);
     }
     expect(executes.map((e) => e.Sql).join('\n')).not.toMatch(/svl_|stl_|stv_|svcs_/i);
     expect(world.rsd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { SecretArn: MASTER_ARN, ClusterIdentifier: 'my-cluster', Database: 'dev' });
@@ -121,6 +128,7 @@ describe('ALTERNATING_USERS setSecret', () => {
       'GRANT SELECT, DROP, ALTER ON TABLE "appdata"."v" TO "app_clone"',
       'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "appdata"."carts", "appdata"."items" TO "app_clone"',
       'GRANT EXECUTE ON FUNCTION "appdata"."total"(integer, character varying), "sales"."f"(integer) TO "app_clone"',
+      'GRANT EXECUTE ON PROCEDURE "appdata"."nightly"(integer), "sales"."load"() TO "app_clone"',
     ]]);
     expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
     expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));

@@ -185,6 +185,7 @@ describe('owned objects: owner-equivalent grants', () => {
       schema: { kind: 'schema', privileges: ['USAGE', 'CREATE', 'ALTER', 'DROP'] },
       database: { kind: 'database', privileges: ['CREATE', 'TEMP'] },
       function: { kind: 'function', privileges: ['EXECUTE'] },
+      procedure: { kind: 'procedure', privileges: ['EXECUTE'] },
     });
   });
 
@@ -238,12 +239,14 @@ describe('grouped GRANT / REVOKE', () => {
       { kind: 'schema', object: ['s'], privilege: 'USAGE' },
       { kind: 'database', object: ['dev'], privilege: 'CREATE' },
       { kind: 'function', object: ['s', 'f', 'integer, character varying'], privilege: 'EXECUTE' },
+      { kind: 'procedure', object: ['s', 'p', ''], privilege: 'EXECUTE' },
     ], 'u')).toEqual([
       'GRANT CREATE ON DATABASE "dev" TO "u"',
       'GRANT USAGE ON SCHEMA "s" TO "u"',
       'GRANT SELECT ON TABLE "s"."a", "s"."b" TO "u"',
       'GRANT SELECT, INSERT ON TABLE "s"."c" TO "u"',
       'GRANT EXECUTE ON FUNCTION "s"."f"(integer, character varying) TO "u"',
+      'GRANT EXECUTE ON PROCEDURE "s"."p"() TO "u"',
     ]);
     expect(groupedPrivilegeStatements('REVOKE', [rel('a', 'DELETE')], 'u')).toEqual(['REVOKE DELETE ON TABLE "s"."a" FROM "u"']);
     expect(groupedPrivilegeStatements('GRANT', [], 'u')).toEqual([]);
@@ -345,12 +348,15 @@ describe('catalog reads', () => {
     expect(CATALOG_SQL.owned).toMatch(/pg_proc p .* p\.proowner/s);
     expect(CATALOG_SQL.owned).toMatch(/pg_database d JOIN pg_user u ON u\.usesysid = d\.datdba/);
     expect(Object.values(CATALOG_SQL).join('\n')).not.toMatch(/\b(stl|stv|svl|svcs)_/i);
+    expect(CATALOG_SQL.procedures).toMatch(/JOIN pg_language l ON l\.oid = p\.prolang\n {2}WHERE l\.lanname = 'plpgsql'/);
+    expect(CATALOG_SQL.owned).toMatch(/CASE WHEN l\.lanname = 'plpgsql' THEN 'procedure' ELSE 'function' END/);
     expect(catalogParameters(CATALOG_SQL.master, 'a', 'a_clone')).toEqual([]);
+    expect(catalogParameters(CATALOG_SQL.procedures, 'a', 'a_clone')).toEqual([]);
     expect(catalogParameters(CATALOG_SQL.owned, 'a', 'a_clone')).toEqual([{ name: 'original', value: 'a' }, { name: 'clone', value: 'a_clone' }]);
   });
 
   const rows = (over: Partial<Record<keyof CatalogRows, Row[]>>): CatalogRows => ({
-    master: [], users: [], groups: [], roles: [], relations: [], schemas: [], databases: [], functions: [], owned: [], ...over,
+    master: [], users: [], groups: [], roles: [], relations: [], schemas: [], databases: [], functions: [], procedures: [], owned: [], ...over,
   });
 
   test('parses attributes and settings with the contract\'s column types', () => {
@@ -397,7 +403,11 @@ describe('catalog reads', () => {
         { identity_name: 'app', namespace_name: 's', function_name: 'f', argument_types: 'integer, character varying', privilege_type: 'EXECUTE' },
         { identity_name: 'app', namespace_name: 's', function_name: 'g', argument_types: null, privilege_type: 'EXECUTE' },
         { identity_name: 'app', namespace_name: 's', function_name: 'h', argument_types: 'integer); DROP TABLE x; --', privilege_type: 'EXECUTE' },
+        { identity_name: 'app_clone', namespace_name: 's', function_name: 'p', argument_types: 'integer', privilege_type: 'EXECUTE' },
+        // same name, other arguments: a function
+        { identity_name: 'app_clone', namespace_name: 's', function_name: 'p', argument_types: '', privilege_type: 'EXECUTE' },
       ],
+      procedures: [{ namespace_name: 's', procedure_name: 'p', argument_types: 'integer' }],
       owned: [
         { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'items', argument_types: null },
         { owner_name: 'app', object_type: 'view', namespace_name: 'appdata', object_name: 'v', argument_types: null },
@@ -405,6 +415,7 @@ describe('catalog reads', () => {
         { owner_name: 'app_clone', object_type: 'function', namespace_name: 'appdata', object_name: 'f', argument_types: '' },
         { owner_name: 'app_clone', object_type: 'function', namespace_name: 'appdata', object_name: 'q', argument_types: '"MyType"' },
         { owner_name: 'app_clone', object_type: 'database', namespace_name: 'other', object_name: null, argument_types: null },
+        { owner_name: 'app_clone', object_type: 'procedure', namespace_name: 'appdata', object_name: 'pr', argument_types: 'integer, integer' },
         { owner_name: 'admin', object_type: 'table', namespace_name: 'x', object_name: 'y', argument_types: null },
       ],
     }));
@@ -417,13 +428,21 @@ describe('catalog reads', () => {
       { kind: 'function', object: ['s', 'f', 'integer, character varying'], privilege: 'EXECUTE' },
       { kind: 'function', object: ['s', 'g', ''], privilege: 'EXECUTE' },
     ]);
-    expect(parsed.clone!.privileges).toEqual([{ kind: 'schema', object: ['s'], privilege: 'USAGE' }]);
+    expect(parsed.clone!.privileges).toEqual([
+      { kind: 'schema', object: ['s'], privilege: 'USAGE' },
+      { kind: 'procedure', object: ['s', 'p', 'integer'], privilege: 'EXECUTE' },
+      { kind: 'function', object: ['s', 'p', ''], privilege: 'EXECUTE' },
+    ]);
     expect(parsed.original!.owned).toEqual([
       { kind: 'table', object: ['appdata', 'items'] },
       { kind: 'view', object: ['appdata', 'v'] },
       { kind: 'schema', object: ['appdata'] },
     ]);
-    expect(parsed.clone!.owned).toEqual([{ kind: 'function', object: ['appdata', 'f', ''] }, { kind: 'database', object: ['other'] }]);
+    expect(parsed.clone!.owned).toEqual([
+      { kind: 'function', object: ['appdata', 'f', ''] },
+      { kind: 'database', object: ['other'] },
+      { kind: 'procedure', object: ['appdata', 'pr', 'integer, integer'] },
+    ]);
     expect(parsed.skipped).toEqual([
       'relation privilege "RULE" of app on s.t',
       'relation privilege "SELECT; DROP TABLE x" of app on s.t',
