@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
+import { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { Client } from 'pg';
+import { startLocalStack } from '../support/local-stack';
 import { md5Verifier, startPostgres } from '../support/postgres';
 import type { PostgresServer } from '../support/postgres';
 import { RedshiftError, checkTarget, installShim, rewriteStatement, splitStatements, tokenize } from '../support/shim';
@@ -107,8 +109,8 @@ describe('shim: lexer and rewriter', () => {
     ['GRANT SELECT ON TABLE "s"."t" TO GROUP "g"', [check('g', 'group'), 'GRANT SELECT ON TABLE "s"."t" TO "g"']],
     ['GRANT SELECT ON "s"."t" TO PUBLIC', ['GRANT SELECT ON TABLE "s"."t" TO PUBLIC']],
     ['GRANT SELECT, ALTER ON TABLE "s"."a", "s"."b" TO "u"', [check('u', 'user'), 'GRANT SELECT ON TABLE "s"."a", "s"."b" TO "u"',
-      'SELECT redshift_shim.set_extra_privilege(\'GRANT\', \'relation\', \'"s"."a"\', \'u\', \'user\', \'ALTER\', false)',
-      'SELECT redshift_shim.set_extra_privilege(\'GRANT\', \'relation\', \'"s"."b"\', \'u\', \'user\', \'ALTER\', false)']],
+      'SELECT redshift_shim.set_extra_privileges(\'GRANT\', \'relation\', ARRAY[\'"s"."a"\', \'"s"."b"\']::text[], \'u\', \'user\', '
+      + 'ARRAY[\'ALTER\']::text[], false)']],
     ['ALTER USER "c" SET query_group TO \'etl\'', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" SET redshift.query_group TO \'etl\'']],
     ['ALTER USER "c" SET search_path = a, public', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" SET search_path TO a, public, redshift_shim, pg_catalog']],
     ['ALTER USER "c" RESET statement_timeout', ['SELECT redshift_shim.check_user(\'c\')', 'ALTER USER "c" RESET statement_timeout']],
@@ -440,7 +442,7 @@ describe('shim: strictness (what Redshift refuses)', () => {
     ['RESET ROLE', 'ROLE'],
     ['SET SESSION ROLE "strict_r"', 'ROLE'],
     ['ALTER ROLE "strict_r" SUPERUSER', 'SUPERUSER'],
-    ['ALTER ROLE "strict_u" WITH LOGIN', 'WITH'],
+    ['ALTER ROLE "strict_u" WITH LOGIN', 'LOGIN'],
     ['CREATE ROLE "x" LOGIN', 'LOGIN'],
     ['ALTER GROUP "strict_g" ADD ROLE "strict_u"', 'ADD'],
   ])('%s is refused (syntax error at or near %s)', (sql, near) => {
@@ -504,6 +506,44 @@ describe('shim: strictness (what Redshift refuses)', () => {
   });
 });
 
+describe('shim: other documented forms take effect', () => {
+  test('CREATE USER with IN GROUP, SYSLOG ACCESS, SESSION TIMEOUT, VALID UNTIL, CONNECTION LIMIT and a clear-text password', async () => {
+    await redshift('CREATE GROUP "cu_g1"');
+    await redshift('CREATE GROUP "cu_g2"');
+    await redshift('CREATE USER "cu" WITH PASSWORD \'Clear1Text\' CREATEDB IN GROUP "cu_g1", "cu_g2" SYSLOG ACCESS UNRESTRICTED '
+      + 'SESSION TIMEOUT 300 VALID UNTIL \'2031-01-01 00:00:00+00\' CONNECTION LIMIT 3');
+    const groups = await admin.query(`SELECT g.groname FROM pg_group g JOIN pg_catalog.pg_user u ON u.usesysid = ANY(g.grolist)
+      WHERE u.usename = 'cu' ORDER BY 1`);
+    expect(groups.rows.map((x) => x.groname)).toEqual(['cu_g1', 'cu_g2']);
+    const info = await admin.query('SELECT createdb, connection_limit, syslog_access, session_timeout FROM svv_user_info WHERE user_name = \'cu\'');
+    expect(info.rows).toEqual([{ createdb: true, connection_limit: '3', syslog_access: 'UNRESTRICTED', session_timeout: 300 }]);
+    // stored as Redshift stores a clear-text password: md5(password || user name); and it logs in
+    const stored = await admin.query('SELECT rolpassword FROM pg_authid WHERE rolname = \'cu\'');
+    expect(stored.rows[0].rolpassword === md5Verifier('cu', 'Clear1Text')).toBe(true);
+    const c = login('cu', 'Clear1Text');
+    await c.connect();
+    await c.end();
+    await expect(redshift('CREATE USER "cu2" PASSWORD \'Clear1Text\' IN GROUP "no_such_group"')).rejects.toThrow('group "no_such_group" does not exist');
+    expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = \'cu2\'')).rows).toHaveLength(0);
+  });
+
+  test('ALTER ROLE RENAME TO keeps the role an RBAC role', async () => {
+    await redshift('CREATE ROLE "ren_a"');
+    await redshift('ALTER ROLE "ren_a" WITH RENAME TO "ren_b"');
+    expect((await admin.query('SELECT role_name FROM svv_roles WHERE role_name IN (\'ren_a\', \'ren_b\')')).rows).toEqual([{ role_name: 'ren_b' }]);
+    expect((await admin.query('SELECT groname FROM pg_group WHERE groname = \'ren_b\'')).rows).toHaveLength(0);
+  });
+
+  test('GRANT ALTER, DROP ON ALL TABLES IN SCHEMA reaches every table and view of the schema', async () => {
+    await redshift(`CREATE USER "allt" PASSWORD '${md5Verifier('allt', 'Alltpass1')}'`);
+    await admin.query('CREATE SCHEMA "allt_s"; CREATE TABLE "allt_s"."x" (id int); CREATE VIEW "allt_s"."y" AS SELECT 1 AS one');
+    await redshift('GRANT SELECT, ALTER, DROP ON ALL TABLES IN SCHEMA "allt_s" TO "allt"');
+    const r = await admin.query(`SELECT relation_name || ':' || privilege_type AS p FROM svv_relation_privileges
+      WHERE identity_name = 'allt' ORDER BY 1`);
+    expect(r.rows.map((x) => x.p)).toEqual(['x:ALTER', 'x:DROP', 'x:SELECT', 'y:ALTER', 'y:DROP', 'y:SELECT']);
+  });
+});
+
 describe('shim: provisioned-only system views on Serverless', () => {
   test.each([
     ['SELECT * FROM svl_user_info', 'svl_user_info'],
@@ -522,4 +562,41 @@ describe('shim: provisioned-only system views on Serverless', () => {
       expect(() => checkTarget(sql, 'workgroup')).not.toThrow();
     }
   });
+});
+
+describe('local Data API: the target of each statement decides what the shim allows', () => {
+  test('STL/STV/SVL/SVCS views fail on a workgroup with Redshift\'s error and run on a cluster; svv_user_info runs on both', async () => {
+    const stack = await startLocalStack();
+    const data = stack.redshiftDataClient();
+    try {
+      const { adminUser, adminPassword } = stack.postgres;
+      const cluster = (await stack.createSecret({ name: 'm-c', username: adminUser, password: adminPassword, target: 'cluster' })).arn;
+      const workgroup = (await stack.createSecret({ name: 'm-w', username: adminUser, password: adminPassword, target: 'workgroup' })).arn;
+      const on = (wg: boolean) => (wg
+        ? { WorkgroupName: stack.workgroupName, SecretArn: workgroup }
+        : { ClusterIdentifier: stack.clusterIdentifier, SecretArn: cluster });
+      const run = async (sql: string, wg: boolean, params?: Record<string, string>) => {
+        const { Id } = await data.send(new ExecuteStatementCommand({
+          ...on(wg), Database: 'dev', Sql: sql, Parameters: params && Object.entries(params).map(([name, value]) => ({ name, value })),
+        }));
+        return data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+      };
+      const handlerRead = 'SELECT u.usename, i.useconnlimit FROM pg_user u JOIN svl_user_info i ON i.usesysid = u.usesysid WHERE u.usename IN (:a)';
+      const wg = await run(handlerRead, true, { a: adminUser });
+      expect(wg).toMatchObject({ Status: 'FAILED', Error: 'ERROR: permission denied for relation svl_user_info' });
+      expect((await run('SELECT count(*) FROM stl_query', true)).Error).toBe('ERROR: permission denied for relation stl_query');
+      expect((await run(handlerRead, false, { a: adminUser })).Status).toBe('FINISHED');
+      expect((await run('SELECT user_name, superuser FROM svv_user_info WHERE user_name = current_user', true)).Status).toBe('FINISHED');
+      // in a batch on a workgroup: the whole batch fails and rolls back
+      const { Id } = await data.send(new BatchExecuteStatementCommand({
+        ...on(true), Database: 'dev', Sqls: ['CREATE TABLE wg_batch (x int)', 'SELECT * FROM svl_user_info'],
+      }));
+      const batch = await data.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+      expect(batch).toMatchObject({ Status: 'FAILED', Error: 'ERROR: permission denied for relation svl_user_info' });
+      expect(await stack.adminQuery('SELECT 1 FROM pg_class WHERE relname = \'wg_batch\'')).toHaveLength(0);
+    } finally {
+      data.destroy();
+      await stack.stop();
+    }
+  }, 60_000);
 });

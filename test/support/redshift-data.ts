@@ -15,7 +15,8 @@ import { AwsError, startAwsJsonServer } from './aws-json';
 import type { AwsJsonServer, LambdaHost } from './aws-json';
 import type { FaultAction, FaultInjector } from './faults';
 import type { LocalSecretsManager } from './secrets-manager';
-import { rewriteStatement, splitStatements, tokenize } from './shim';
+import { checkTarget, rewriteStatement, splitStatements, tokenize } from './shim';
+import type { RedshiftTarget } from './shim';
 
 /** Statement states, as the service names them. */
 export type StatementStatus = 'SUBMITTED' | 'PICKED' | 'STARTED' | 'FINISHED' | 'ABORTED' | 'FAILED';
@@ -336,7 +337,7 @@ export class LocalRedshiftData {
       this.setStatus(st, 'STARTED');
       if (!st.batch) {
         st.queryId = ++this.queryIds;
-        await this.runOne(client, st, st.parameters, false);
+        await this.runOne(client, st, st.parameters, false, targetOf(st));
         return this.setStatus(st, 'FINISHED');
       }
       await client.query('BEGIN');
@@ -345,7 +346,7 @@ export class LocalRedshiftData {
         s.queryId = ++this.queryIds;
         this.setStatus(s, 'STARTED');
         try {
-          await this.runOne(client, s, undefined, true);
+          await this.runOne(client, s, undefined, true, targetOf(st));
           this.setStatus(s, 'FINISHED');
         } catch (e) {
           const error = st.cancelled ? 'Query cancelled on user\'s request' : pgError(e);
@@ -372,14 +373,16 @@ export class LocalRedshiftData {
     this.setStatus(st, 'ABORTED', error);
   }
 
-  /** Runs one Redshift statement (rewritten by the shim) and stores its result on `s`. */
-  private async runOne(client: Client, s: SubStatement, parameters: Parameter[] | undefined, inTransaction: boolean): Promise<void> {
+  /** Runs one Redshift statement (rewritten by the shim for its target) and stores its result on `s`. */
+  private async runOne(client: Client, s: SubStatement, parameters: Parameter[] | undefined, inTransaction: boolean,
+    target: RedshiftTarget): Promise<void> {
     if (parameters && parameters.length > 0) {
+      checkTarget(s.sql, target);
       const bound = bindParameters(s.sql, parameters);
       const r = await client.query({ text: bound.text, values: bound.values, rowMode: 'array' });
       return this.store(s, r);
     }
-    const pgStatements = rewriteStatement(s.sql);
+    const pgStatements = rewriteStatement(s.sql, { target });
     const rewritten = pgStatements.length !== 1 || pgStatements[0] !== s.sql;
     const wrap = pgStatements.length > 1 && !inTransaction;
     if (wrap) await client.query('BEGIN');
@@ -533,6 +536,11 @@ export class LocalRedshiftData {
       })),
     };
   }
+}
+
+/** A statement sent with WorkgroupName runs on Redshift Serverless, one sent with ClusterIdentifier on a cluster. */
+function targetOf(st: Statement): RedshiftTarget {
+  return st.workgroupName !== undefined ? 'workgroup' : 'cluster';
 }
 
 function validateParameters(params: unknown, sql: string): { name: string; value: string }[] {

@@ -1,16 +1,19 @@
 /**
  * The Redshift dialect shim: makes a PostgreSQL database answer the catalog reads and accept the statements that
- * the rotation handler sends to Redshift (docs/architecture.md, "The SQL the handler sends").
+ * the rotation handler sends to Redshift (docs/architecture.md, "The SQL the handler sends"), and refuse what
+ * Redshift refuses (docs/local-stack.md, "Redshift behaviours the handler relies on").
  *
  * - `installShim(client)` creates the schema `redshift_shim` with the Redshift system views PostgreSQL lacks
- *   (`svl_user_info`, `svv_user_grants`, `svv_role_grants`, `svv_roles`, `svv_relation_privileges`,
- *   `svv_schema_privileges`, `svv_database_privileges`) and a `pg_group` that lists groups only (not RBAC roles,
- *   not PostgreSQL's predefined `pg_*` roles), and puts the schema in the database's search_path ahead of
+ *   (`svv_user_info`, `svl_user_info`, `svv_user_grants`, `svv_role_grants`, `svv_roles`, `svv_relation_privileges`,
+ *   `svv_schema_privileges`, `svv_database_privileges`, `svv_function_privileges`), a `pg_group` that lists groups
+ *   only and a `pg_user` with Redshift's columns, and puts the schema in the database's search_path ahead of
  *   pg_catalog so that unqualified names resolve to it.
  * - RBAC roles and groups are both NOLOGIN roles in PostgreSQL; the table `redshift_shim.rbac_roles`, filled by the
  *   rewritten `CREATE ROLE`, tells them apart. `redshift_shim.user_attributes` keeps SYSLOG ACCESS and
- *   SESSION TIMEOUT.
- * - `rewriteStatement(sql)` turns one Redshift statement into the PostgreSQL statements that implement it.
+ *   SESSION TIMEOUT; `redshift_shim.extra_privileges` the privileges PostgreSQL lacks (ALTER, DROP, database USAGE).
+ * - `rewriteStatement(sql, { target })` turns one Redshift statement into the PostgreSQL statements that implement
+ *   it, or throws `RedshiftError` for what Redshift refuses (including, on a workgroup, the provisioned-only
+ *   STL/STV/SVL/SVCS views: `checkTarget`).
  */
 import { createHash } from 'crypto';
 import type { ClientBase } from 'pg';
@@ -339,14 +342,13 @@ function rewriteGrant(toks: SqlToken[]): string[] {
     out.push(`${grant ? 'GRANT' : `REVOKE${optionFor ? ' GRANT OPTION FOR' : ''}`} ${unique(native).join(', ')} ON ${pgKind} ${objects.map(text).join(', ')} `
       + `${grant ? 'TO' : 'FROM'} ${pgGrantees}${withGrantOption ? ' WITH GRANT OPTION' : ''}`);
   }
-  for (const priv of unique(extra)) {
-    for (const o of objects) {
-      const objectName = kind === 'table' ? text(o) : (o.length === 1 ? nameAt(o, 0) : (() => { throw syntaxError(o[1]); })());
-      const extraKind = kind === 'all_tables' ? 'all_tables' : base === 'table' ? 'relation' : base;
-      for (const g of grantees) {
-        out.push(call('set_extra_privilege', lit(grant ? 'GRANT' : optionFor ? 'REVOKE GRANT OPTION' : 'REVOKE'), lit(extraKind), lit(objectName),
-          lit(g.name), lit(g.kind), lit(priv), withGrantOption ? 'true' : 'false'));
-      }
+  if (extra.length > 0) {
+    const extraKind = kind === 'all_tables' ? 'all_tables' : base === 'table' ? 'relation' : base;
+    const names = objects.map((o) => (kind === 'table' ? text(o) : o.length === 1 ? nameAt(o, 0) : (() => { throw syntaxError(o[1]); })()));
+    const array = (xs: string[]) => `ARRAY[${xs.map(lit).join(', ')}]::text[]`;
+    for (const g of grantees) {
+      out.push(call('set_extra_privileges', lit(grant ? 'GRANT' : optionFor ? 'REVOKE GRANT OPTION' : 'REVOKE'), lit(extraKind), array(names),
+        lit(g.name), lit(g.kind), array(unique(extra)), withGrantOption ? 'true' : 'false'));
     }
   }
   return out;
@@ -434,14 +436,15 @@ function rewriteCreateRole(toks: SqlToken[]): string[] {
 /** Redshift's ALTER ROLE: `RENAME TO`, `OWNER TO`, `EXTERNALID TO`; PostgreSQL's attributes are refused. */
 function rewriteAlterRole(toks: SqlToken[]): string[] {
   const name = nameAt(toks, 2);
-  if (isWord(toks[3], 'RENAME') && isWord(toks[4], 'TO') && toks.length === 6) {
-    const to = nameAt(toks, 5);
+  const i = isWord(toks[3], 'WITH') ? 4 : 3;
+  if (isWord(toks[i], 'RENAME') && isWord(toks[i + 1], 'TO') && toks.length === i + 3) {
+    const to = nameAt(toks, i + 2);
     return [checkIdentity(name, 'role'), `ALTER ROLE ${quoteIdent(name)} RENAME TO ${quoteIdent(to)}`, call('rename_role', lit(name), lit(to))];
   }
-  if ((isWord(toks[3], 'OWNER') || isWord(toks[3], 'EXTERNALID')) && isWord(toks[4], 'TO')) {
-    throw new UnsupportedStatementError(`ALTER ROLE … ${toks[3].text.toUpperCase()} TO is not modelled by the local stack`);
+  if ((isWord(toks[i], 'OWNER') || isWord(toks[i], 'EXTERNALID')) && isWord(toks[i + 1], 'TO')) {
+    throw new UnsupportedStatementError(`ALTER ROLE … ${toks[i].text.toUpperCase()} TO is not modelled by the local stack`);
   }
-  throw syntaxError(toks[3]);
+  throw syntaxError(toks[i]);
 }
 
 /** `DROP USER|GROUP|ROLE [IF EXISTS] x[, …]`: each name must be of that kind; holders of shim privileges are refused. */
@@ -751,6 +754,18 @@ BEGIN
   END IF;
 END $$;
 
+-- The same for several objects and privileges (one call per grantee and statement).
+CREATE FUNCTION ${S}.set_extra_privileges(op text, kind text, objnames text[], grantee_name text, grantee_kind text, privs text[],
+  grantable boolean) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE o text; p text;
+BEGIN
+  FOREACH o IN ARRAY objnames LOOP
+    FOREACH p IN ARRAY privs LOOP
+      PERFORM ${S}.set_extra_privilege(op, kind, o, grantee_name, grantee_kind, p, grantable);
+    END LOOP;
+  END LOOP;
+END $$;
+
 -- DROP USER/GROUP/ROLE: the name must be of that kind; like PostgreSQL (and Redshift) for native privileges, an
 -- identity that still holds a shim-recorded privilege cannot be dropped.
 CREATE FUNCTION ${S}.check_droppable(n text, kind text, if_exists boolean) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
@@ -815,6 +830,7 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ${S} FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ${S}.check_user(name), ${S}.set_syslog_access(name, text), ${S}.set_session_timeout(name, integer),
   ${S}.register_role(name), ${S}.unregister_role(name), ${S}.rename_role(name, name), ${S}.identity_oid(text, text),
   ${S}.check_identity(text, text), ${S}.set_extra_privilege(text, text, text, text, text, text, boolean),
+  ${S}.set_extra_privileges(text, text, text[], text, text, text[], boolean),
   ${S}.check_droppable(text, text, boolean) TO PUBLIC;
 
 -- Every grantee as Redshift names it: user (can log in), role (registered RBAC role), group (other NOLOGIN
