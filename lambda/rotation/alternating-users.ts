@@ -1,9 +1,11 @@
 /**
- * setSecret for ALTERNATING_USERS: prove AWSCURRENT logs in, then as the master user read the catalog and, in one
- * transaction (batches of 40), set the pending user's password (CREATE USER when needed) and bring the clone's
- * attributes, groups, roles and direct grants exactly in line with the original (un-suffixed) user.
+ * setSecret for ALTERNATING_USERS: prove AWSCURRENT logs in, then as the master user read the catalog, refuse a
+ * master that is not a superuser, and in as few transactions as possible (batches of 40) set the pending user's
+ * password (CREATE USER when needed) and make the pending user equal to the AWSCURRENT user: attributes, settings,
+ * groups, roles, explicit grants and owner-equivalent grants on what the AWSCURRENT user owns. Only the pending user
+ * is written to; the AWSCURRENT user, which clients are using, is never altered.
  */
-import { CATALOG_SQL, catalogParameters, CatalogQuery, CatalogRows, parseCatalog } from './catalog';
+import { CATALOG_SQL, catalogParameters, CatalogQuery, CatalogRows, parseCatalog, Row } from './catalog';
 import { pendingString, RotationContext } from './context';
 import { LoginFailedError, RotationError } from './errors';
 import { checkPendingFitsCurrent, CLONE_SUFFIX, originalUsername, parseMasterSecret, parseRedshiftSecret } from './secret';
@@ -41,19 +43,40 @@ export async function setSecretAlternatingUsers(ctx: RotationContext): Promise<s
   }
 
   const queries = Object.keys(CATALOG_SQL) as CatalogQuery[];
-  const results = await Promise.all(queries.map((q) => ctx.data.query(ctx.target, masterArn, CATALOG_SQL[q], catalogParameters(original, clone))));
-  const rows = Object.fromEntries(queries.map((q, i) => [q, results[i]])) as unknown as CatalogRows;
-  const state = parseCatalog(original, clone, rows);
-  ctx.skipped.push(...state.skipped);
+  // all reads at once; the master's own row is looked at first, so that a master that may not read other users'
+  // rows gets the error that says so, whatever the other reads did
+  const settled = await Promise.allSettled(queries.map((q) =>
+    ctx.data.query(ctx.target, masterArn, CATALOG_SQL[q], catalogParameters(CATALOG_SQL[q], original, clone))));
+  const masterRead = settled[queries.indexOf('master')];
+  if (masterRead.status === 'fulfilled') checkMasterIsSuperuser(master.username, masterRead.value);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const rows = Object.fromEntries(queries.map((q, i) => [q, (settled[i] as PromiseFulfilledResult<Row[]>).value])) as unknown as CatalogRows;
+  const catalog = parseCatalog(original, clone, rows);
+  ctx.skipped.push(...catalog.skipped);
 
-  const statements = alternatingWrites({
+  const currentUser = ctx.current.username;
+  const writes = alternatingWrites({
     pendingUser: pending.username,
     pendingPassword: pending.password,
-    originalUser: original,
-    cloneUser: clone,
-    original: state.original,
-    clone: state.clone,
+    currentUser,
+    current: currentUser === original ? catalog.original : catalog.clone,
+    pending: pending.username === original ? catalog.original : catalog.clone,
   });
-  await ctx.data.batch(ctx.target, masterArn, statements);
-  return statements;
+  ctx.skipped.push(...writes.skipped);
+  await ctx.data.batch(ctx.target, masterArn, writes.statements);
+  return writes.statements;
+}
+
+/**
+ * Refuses a master user that is not a superuser (docs/architecture.md, "The master user"), before anything is
+ * written: it could not see the other users' rows, create and alter users, or grant on objects it does not own.
+ */
+export function checkMasterIsSuperuser(masterUser: string, rows: readonly Row[]): void {
+  const row = rows[0];
+  const superuser = row !== undefined && (row.usesuper === true || (typeof row.usesuper === 'string' && /^(t|true)$/i.test(row.usesuper)));
+  if (!superuser) {
+    throw new RotationError(`the master user ${JSON.stringify(masterUser)} is not a superuser; ALTERNATING_USERS needs a superuser master `
+      + '(it reads the other users\' rows in svv_user_info and the privilege views, creates and alters users, and grants on objects it does not own); nothing was changed');
+  }
 }

@@ -313,10 +313,10 @@ describe('custom test statements (TEST_STATEMENTS)', () => {
     expect((await e.value(user.arn, 'AWSPREVIOUS'))!.versionId).toBe(previous.versionId);
     expect(await e.versionLogsIn(user.arn, 'AWSCURRENT')).toBe(true);
     expect(await e.probeSecrets()).toEqual([]);
-    // grant what the statement needs to the original (setSecret copies it to the clone); the service would retry
-    // the pending rotation: here it is abandoned (AWSPENDING removed) and a new one started
-    await e.redshift(`GRANT USAGE ON SCHEMA "restricted" TO "${user.username}"`);
-    await e.redshift(`GRANT SELECT ON TABLE "restricted"."data" TO "${user.username}"`);
+    // grant what the statement needs to the AWSCURRENT user (setSecret makes the pending user equal to it); the
+    // service would retry the pending rotation: here it is abandoned (AWSPENDING removed) and a new one started
+    await e.redshift(`GRANT USAGE ON SCHEMA "restricted" TO "${current.username}"`);
+    await e.redshift(`GRANT SELECT ON TABLE "restricted"."data" TO "${current.username}"`);
     await e.sm.send(new UpdateSecretVersionStageCommand({ SecretId: user.arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: r.token }));
     const again = await e.rotate(user.arn, { functionArn: fn() });
     expect(again.event.type).toBe('RotationSucceeded');

@@ -57,15 +57,35 @@ beforeEach(() => {
 });
 
 describe('ALTERNATING_USERS setSecret', () => {
-  test('first rotation: prove AWSCURRENT, read the catalog as the master, CREATE USER the clone and copy everything, in one batch', async () => {
+  test('first rotation: prove AWSCURRENT, read the catalog as the master, CREATE USER the clone and make it equal to AWSCURRENT, in one batch', async () => {
     alternating();
     world.catalog = {
-      users: [userRow('app', { usecreatedb: true, useconnlimit: '10', syslogaccess: 'UNRESTRICTED', sessiontimeout: 600, valuntil: '2030-01-01 00:00:00+00' })],
+      users: [userRow('app', {
+        usecreatedb: true,
+        useconnlimit: '10',
+        syslogaccess: 'UNRESTRICTED',
+        sessiontimeout: 600,
+        valuntil: '2030-01-01 00:00:00+00',
+        useconfig: '{"search_path=appdata, public",statement_timeout=1000}',
+      })],
       groups: [{ usename: 'app', groname: 'readers' }],
       roles: [{ user_name: 'app', role_name: 'analyst' }],
       relations: [{ identity_name: 'app', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'SELECT' }],
       schemas: [{ identity_name: 'app', namespace_name: 'sales', privilege_type: 'USAGE' }],
       databases: [{ identity_name: 'app', database_name: 'dev', privilege_type: 'TEMP' }],
+      functions: [
+        { identity_name: 'app', namespace_name: 'sales', function_name: 'f', argument_types: 'integer', privilege_type: 'EXECUTE' },
+        { identity_name: 'app', namespace_name: 'sales', function_name: 'load', argument_types: '', privilege_type: 'EXECUTE' },
+      ],
+      procedures: [{ namespace_name: 'sales', procedure_name: 'load', argument_types: '' }],
+      owned: [
+        { owner_name: 'app', object_type: 'schema', namespace_name: 'appdata', object_name: null, argument_types: null },
+        { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'items', argument_types: null },
+        { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'carts', argument_types: null },
+        { owner_name: 'app', object_type: 'view', namespace_name: 'appdata', object_name: 'v', argument_types: null },
+        { owner_name: 'app', object_type: 'function', namespace_name: 'appdata', object_name: 'total', argument_types: 'integer, character varying' },
+        { owner_name: 'app', object_type: 'procedure', namespace_name: 'appdata', object_name: 'nightly', argument_types: 'integer' },
+      ],
     };
     await createPending();
     await world.handler()(event('setSecret'));
@@ -74,7 +94,7 @@ describe('ALTERNATING_USERS setSecret', () => {
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
       'rsd:ExecuteStatement', // SELECT 1 as AWSCURRENT
       'sm:GetSecretValue', // the master secret
-      ...Array(6).fill('rsd:ExecuteStatement'), // catalog reads
+      ...Array(Object.keys(CATALOG_SQL).length).fill('rsd:ExecuteStatement'), // catalog reads
       'rsd:BatchExecuteStatement',
     ]);
     const executes = world.rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input);
@@ -82,8 +102,13 @@ describe('ALTERNATING_USERS setSecret', () => {
     expect(world.sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: MASTER_ARN, VersionStage: 'AWSCURRENT' });
     expect(executes.slice(1).map((e) => e.Sql)).toEqual(Object.values(CATALOG_SQL));
     for (const e of executes.slice(1)) {
-      expect(e).toMatchObject({ SecretArn: MASTER_ARN, Parameters: [{ name: 'original', value: 'app' }, { name: 'clone', value: 'app_clone' }] });
+      expect(e.SecretArn).toBe(MASTER_ARN);
+      // the master's own row and the list of procedures need no parameter (the Data API refuses unused ones); every
+      // other read names both users
+      const unparameterized = e.Sql === CATALOG_SQL.master || e.Sql === CATALOG_SQL.procedures;
+      expect(e.Parameters).toEqual(unparameterized ? undefined : [{ name: 'original', value: 'app' }, { name: 'clone', value: 'app_clone' }]);
     }
+    expect(executes.map((e) => e.Sql).join('\n')).not.toMatch(/svl_|stl_|stv_|svcs_/i);
     expect(world.rsd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { SecretArn: MASTER_ARN, ClusterIdentifier: 'my-cluster', Database: 'dev' });
     expect(batches()).toEqual([[
       createUserSql('app_clone', NEW),
@@ -92,40 +117,69 @@ describe('ALTERNATING_USERS setSecret', () => {
       'ALTER USER "app_clone" VALID UNTIL \'2030-01-01 00:00:00+00\'',
       'ALTER USER "app_clone" SYSLOG ACCESS UNRESTRICTED',
       'ALTER USER "app_clone" SESSION TIMEOUT 600',
+      'ALTER USER "app_clone" SET search_path TO \'appdata\', \'public\'',
+      'ALTER USER "app_clone" SET statement_timeout TO \'1000\'',
       'ALTER GROUP "readers" ADD USER "app_clone"',
       'GRANT ROLE "analyst" TO "app_clone"',
       'GRANT TEMP ON DATABASE "dev" TO "app_clone"',
-      'GRANT SELECT ON TABLE "sales"."orders" TO "app_clone"',
       'GRANT USAGE ON SCHEMA "sales" TO "app_clone"',
+      'GRANT USAGE, CREATE, ALTER, DROP ON SCHEMA "appdata" TO "app_clone"',
+      'GRANT SELECT ON TABLE "sales"."orders" TO "app_clone"',
+      'GRANT SELECT, DROP, ALTER ON TABLE "appdata"."v" TO "app_clone"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "appdata"."carts", "appdata"."items" TO "app_clone"',
+      'GRANT EXECUTE ON FUNCTION "appdata"."total"(integer, character varying), "sales"."f"(integer) TO "app_clone"',
+      'GRANT EXECUTE ON PROCEDURE "appdata"."nightly"(integer), "sales"."load"() TO "app_clone"',
     ]]);
     expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
     expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
     expectNothingLeaked(world);
   });
 
-  test('second rotation: ALTER USER the original\'s password and bring the clone in line with it (added and removed)', async () => {
+  test('second rotation: pending := current; ALTER USER the pending (original) user only, never the AWSCURRENT clone', async () => {
     alternating({ username: 'app_clone' });
     world.catalog = {
-      users: [userRow('app'), userRow('app_clone', { usecreatedb: true })],
+      // app_clone is AWSCURRENT: it is the source of truth, app (pending) is brought in line with it
+      users: [
+        userRow('app', { useconfig: '{query_group=etl,statement_timeout=500}' }),
+        userRow('app_clone', { usecreatedb: true, useconfig: '{statement_timeout=1000}' }),
+      ],
       groups: [{ usename: 'app', groname: 'readers' }, { usename: 'app_clone', groname: 'admins' }],
-      roles: [{ user_name: 'app_clone', role_name: 'dba' }],
+      roles: [{ user_name: 'app_clone', role_name: 'dba' }, { user_name: 'app', role_name: 'old' }],
       relations: [
         { identity_name: 'app', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'SELECT' },
+        { identity_name: 'app', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'UPDATE' },
         { identity_name: 'app_clone', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'SELECT' },
         { identity_name: 'app_clone', namespace_name: 'sales', relation_name: 'orders', privilege_type: 'DELETE' },
+        // owner-equivalent grants app_clone got on app's table at the first rotation: app owns it, nothing to do
+        { identity_name: 'app_clone', namespace_name: 'appdata', relation_name: 'items', privilege_type: 'SELECT' },
+        // a grant app holds on a table it owns is left alone
+        { identity_name: 'app', namespace_name: 'appdata', relation_name: 'items', privilege_type: 'INSERT' },
+      ],
+      owned: [
+        { owner_name: 'app', object_type: 'table', namespace_name: 'appdata', object_name: 'items', argument_types: null },
+        // created by app_clone while it was AWSCURRENT
+        { owner_name: 'app_clone', object_type: 'table', namespace_name: 'appdata', object_name: 'new_one', argument_types: null },
       ],
     };
     await createPending();
     expect(JSON.parse(world.stageValue(ARN, 'AWSPENDING')!).username).toBe('app');
     await world.handler()(event('setSecret'));
-    expect(batches()).toEqual([[
+    const sent = batches();
+    expect(sent).toEqual([[
       alterPasswordSql('app', NEW),
-      'ALTER USER "app_clone" NOCREATEDB',
-      'ALTER GROUP "admins" DROP USER "app_clone"',
-      'ALTER GROUP "readers" ADD USER "app_clone"',
-      'REVOKE ROLE "dba" FROM "app_clone"',
-      'REVOKE DELETE ON TABLE "sales"."orders" FROM "app_clone"',
+      'ALTER USER "app" CREATEDB',
+      'ALTER USER "app" SET statement_timeout TO \'1000\'',
+      'ALTER USER "app" RESET query_group',
+      'ALTER GROUP "readers" DROP USER "app"',
+      'ALTER GROUP "admins" ADD USER "app"',
+      'REVOKE ROLE "old" FROM "app"',
+      'GRANT ROLE "dba" TO "app"',
+      'REVOKE UPDATE ON TABLE "sales"."orders" FROM "app"',
+      'GRANT DELETE ON TABLE "sales"."orders" TO "app"',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRUNCATE, DROP, ALTER ON TABLE "appdata"."new_one" TO "app"',
     ]]);
+    // never take from the live user: no statement names the AWSCURRENT user
+    expect(sent.flat().filter((sql) => sql.includes('"app_clone"'))).toEqual([]);
     expect(world.users.get('app')).toBe(md5(NEW, 'app'));
     expect(world.users.get('app_clone')).toBe(md5(CURRENT_PASSWORD, 'app_clone'));
   });
@@ -139,18 +193,47 @@ describe('ALTERNATING_USERS setSecret', () => {
     expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
   });
 
-  test('more than 40 statements go in batches of 40, in order', async () => {
+  test('grants are grouped per object kind and privilege set; more than 40 statements go in batches of 40, in order', async () => {
     alternating();
     world.catalog = {
       users: [userRow('app')],
+      groups: Array.from({ length: 45 }, (_, i) => ({ usename: 'app', groname: `g${String(i).padStart(2, '0')}` })),
       relations: Array.from({ length: 50 }, (_, i) => ({ identity_name: 'app', namespace_name: 's', relation_name: `t${String(i).padStart(2, '0')}`, privilege_type: 'SELECT' })),
     };
     await createPending();
     await world.handler()(event('setSecret'));
     const sent = batches();
-    expect(sent.map((b) => b.length)).toEqual([40, 11]);
+    expect(sent.map((b) => b.length)).toEqual([40, 7]);
     expect(sent[0][0]).toBe(createUserSql('app_clone', NEW));
-    expect(sent.flat().slice(1)).toEqual(Array.from({ length: 50 }, (_, i) => `GRANT SELECT ON TABLE "s"."t${String(i).padStart(2, '0')}" TO "app_clone"`));
+    expect(sent.flat().slice(1)).toEqual([
+      ...Array.from({ length: 45 }, (_, i) => `ALTER GROUP "g${String(i).padStart(2, '0')}" ADD USER "app_clone"`),
+      `GRANT SELECT ON TABLE ${Array.from({ length: 50 }, (_, i) => `"s"."t${String(i).padStart(2, '0')}"`).join(', ')} TO "app_clone"`,
+    ]);
+  });
+
+  test('a big user: 2,000 grants over four privilege sets go in a handful of statements, one batch, each under 60,000 bytes', async () => {
+    alternating();
+    const name = (i: number) => `table_with_a_rather_long_name_${String(i).padStart(4, '0')}`;
+    const relations = [];
+    for (let i = 0; i < 1200; i++) relations.push({ identity_name: 'app', namespace_name: 'sales_schema', relation_name: name(i), privilege_type: 'SELECT' });
+    for (let i = 1200; i < 1400; i++) {
+      for (const privilege_type of ['SELECT', 'INSERT', 'UPDATE']) relations.push({ identity_name: 'app', namespace_name: 'sales_schema', relation_name: name(i), privilege_type });
+    }
+    const schemas = [];
+    for (let i = 0; i < 100; i++) for (const privilege_type of ['USAGE', 'CREATE']) schemas.push({ identity_name: 'app', namespace_name: `s${i}`, privilege_type });
+    expect(relations.length + schemas.length).toBe(2000);
+    world.catalog = { users: [userRow('app')], relations, schemas };
+    await createPending();
+    await world.handler()(event('setSecret'));
+    const sent = batches();
+    // 1,200 refs of ~50 bytes need two statements, the other groups one each: CREATE USER + 2 + 1 + 1
+    expect(sent.map((b) => b.length)).toEqual([5]);
+    const statements = sent[0];
+    for (const sql of statements) expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(60_000);
+    const refs = (sql: string) => (sql.match(/"sales_schema"\."[a-z_0-9]+"|SCHEMA .*/g) ?? []).length;
+    expect(statements.filter((sql) => sql.startsWith('GRANT SELECT ON TABLE')).map(refs).reduce((a, b) => a + b, 0)).toBe(1200);
+    expect(statements.filter((sql) => sql.startsWith('GRANT SELECT, INSERT, UPDATE ON TABLE')).map(refs)).toEqual([200]);
+    expect(statements.filter((sql) => sql.startsWith('GRANT USAGE, CREATE ON SCHEMA'))).toHaveLength(1);
   });
 
   test('privileges off the allow-list are skipped and named in the step\'s log line', async () => {
@@ -163,6 +246,17 @@ describe('ALTERNATING_USERS setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(batches()).toEqual([[createUserSql('app_clone', NEW)]]);
     expect(JSON.parse(world.logLines.at(-1)!)).toMatchObject({ step: 'setSecret', outcome: 'ok', skipped: ['relation privilege "RULE" of app on s.t'] });
+  });
+
+  test('a setting whose value could break out of SQL is not written and is named (never its value) in the step\'s log line', async () => {
+    alternating();
+    world.catalog = { users: [userRow('app', { useconfig: '{"search_path=x\', \'y; DROP USER z",statement_timeout=1000}' })] };
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(batches()).toEqual([[createUserSql('app_clone', NEW), 'ALTER USER "app_clone" SET statement_timeout TO \'1000\'']]);
+    const line = JSON.parse(world.logLines.at(-1)!);
+    expect(line).toMatchObject({ outcome: 'ok', skipped: ['setting "search_path" of app: the value contains a quote, a backslash or a control character'] });
+    expect(world.logLines.at(-1)!.includes('DROP USER')).toBe(false);
   });
 
   test('without the tag, masterarn selects ALTERNATING_USERS', async () => {
@@ -237,10 +331,25 @@ describe('ALTERNATING_USERS refusals: a clear error and nothing changed', () => 
     expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
   });
 
-  test('the original user is missing from the database', async () => {
-    await refused(/original user "app" does not exist/, () => {
+  test('the AWSCURRENT user is missing from the catalog the master reads', async () => {
+    await refused(/AWSCURRENT user "app_clone" is not in pg_user \/ svv_user_info/, () => {
       alternating({ username: 'app_clone' });
-      world.users.delete('app');
+      world.catalog = { users: [userRow('app')] };
+    });
+  });
+
+  test('a master that is not a superuser: the error says so, before any write', async () => {
+    await refused(/the master user "admin" is not a superuser; ALTERNATING_USERS needs a superuser master/, () => {
+      alternating();
+      world.catalog = { master: [{ usename: 'admin', usesuper: false }] };
+    });
+  });
+
+  test('a master that is not a superuser and whose other reads fail: still the superuser error, never "does not exist"', async () => {
+    await refused(/the master user "admin" is not a superuser/, () => {
+      alternating({ username: 'app_clone' });
+      world.catalog = { master: [{ usename: 'admin', usesuper: false }], users: [] };
+      world.faults.push({ match: (sql) => sql === CATALOG_SQL.functions, fault: { kind: 'FAILED', error: 'ERROR: permission denied for relation svv_function_privileges' } });
     });
   });
 

@@ -203,10 +203,12 @@ export class World {
     return undefined;
   }
 
-  /** Catalog rows for the users named: `catalog` if set, else (for `users`) default attributes of existing users. */
+  /** Catalog rows for the users named: `catalog` if set, else (for `users`) default attributes of existing users, (for `master`) a superuser. */
   private catalogRows(query: CatalogQuery, names: string[]): Row[] {
     const given = this.catalog[query];
     if (given) return given;
+    // the master secret's user is a superuser unless a test says otherwise
+    if (query === 'master') return [{ usename: 'admin', usesuper: true }];
     if (query !== 'users') return [];
     return [...this.users.keys()].filter((u) => names.includes(u)).map((usename, i) => ({
       usename, usesysid: 100 + i, usecreatedb: false, usesuper: false, valuntil: null, useconnlimit: 'UNLIMITED', syslogaccess: 'RESTRICTED', sessiontimeout: 0,
