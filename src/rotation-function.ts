@@ -334,8 +334,16 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
 
     if (props.vpc && subnets) {
       const network = props.network ?? defaultNetwork(props.vpc, subnets);
-      for (const dependable of network._bind(this, props.vpc, subnets, this.lambdaFunction.connections)) {
+      const binding = network._bind(this, props.vpc, subnets, {
+        connections: this.lambdaFunction.connections,
+        roleArn: role.roleArn,
+        actions: (service) => this.actionsOf(service),
+      });
+      for (const dependable of binding.dependables) {
         this.lambdaFunction.node.addDependency(dependable);
+      }
+      for (const [name, value] of Object.entries(binding.environment)) {
+        this.lambdaFunction.addEnvironment(name, value);
       }
     }
 
@@ -474,6 +482,16 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
       this.policy.addStatements(this.kmsStatement);
     }
     this.kmsStatement.addResources(key.keyArn);
+  }
+
+  /**
+   * The actions of the role's rotation policy for one service prefix, as synthesized.
+   */
+  private actionsOf(service: string): string[] {
+    const document = Stack.of(this).resolve(this.policy.document.toJSON()) ?? { Statement: [] };
+    return (document.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+      .filter((action) => action.startsWith(`${service}:`));
   }
 
   /**

@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { assetHashSerializer, isolatedVpc, natVpc, newCluster, newServerless, newStack } from './helpers';
+import { assetHashSerializer, isolatedVpc, natVpc, newCluster, newServerless, newStack, rolePolicyJson } from './helpers';
 import {
   RedshiftRotationFunction, RedshiftSecretRotation, RedshiftTarget, RotationNetwork, RotationSchedule, RotationStrategy,
 } from '../../src';
@@ -339,7 +339,7 @@ describe('network placement', () => {
     expect(() => rotation.connections).toThrow(/not in a VPC/);
   });
 
-  test('isolated VPC: interface endpoints for secretsmanager and redshift-data, 443 open from the function only', () => {
+  test('isolated VPC: interface endpoints without private DNS, reached through AWS_ENDPOINT_URL_*, 443 open from the function only', () => {
     // GIVEN
     const stack = newStack();
     const vpc = isolatedVpc(stack);
@@ -354,9 +354,25 @@ describe('network placement', () => {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         ServiceName: `com.amazonaws.eu-west-1.${service}`,
         VpcEndpointType: 'Interface',
-        PrivateDnsEnabled: true,
+        PrivateDnsEnabled: false,
       });
     }
+    // the function reaches each endpoint by the endpoint's own (regional, first) DNS name
+    const endpointUrl = (endpoint: string) => ({
+      'Fn::Join': ['', ['https://', {
+        'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [Match.stringLikeRegexp(`^RedshiftRotationEndpoints.*${endpoint}`), 'DnsEntries'] }] }] }],
+      }]],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: endpointUrl('SecretsManager'),
+          AWS_ENDPOINT_URL_REDSHIFT_DATA: endpointUrl('RedshiftData'),
+        }),
+      },
+    });
+    // no ingress from anywhere but the function's security group
+    expect(JSON.stringify(template.findResources('AWS::EC2::SecurityGroup'))).not.toContain('CidrIp\":\"10.');
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
       FromPort: 443,
@@ -377,6 +393,97 @@ describe('network placement', () => {
     });
     expect(rotation.connections.securityGroups).toHaveLength(1);
     expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  test('each endpoint policy admits only the role\'s actions for its service, and only the rotation roles', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const policies = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) => e.Properties);
+    const roleIds = Object.keys(template.findResources('AWS::IAM::Role'));
+    expect(roleIds).toHaveLength(1);
+    const roleId = roleIds[0];
+    const roleActions: string[] = JSON.parse(rolePolicyJson(stack))
+      .flat()
+      .flatMap((doc: any) => (doc.PolicyDocument ?? doc).Statement)
+      .flatMap((st: any) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    for (const [service, prefix] of [['secretsmanager', 'secretsmanager:'], ['redshift-data', 'redshift-data:']]) {
+      const endpoint = policies.find((p) => String(p.ServiceName).endsWith(service))!;
+      const statements = endpoint.PolicyDocument.Statement;
+      expect(statements).toHaveLength(1);
+      expect(statements[0].Effect).toBe('Allow');
+      expect(statements[0].Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } });
+      const expected = [...new Set(roleActions.filter((a) => a.startsWith(prefix)))].sort();
+      expect(expected.length).toBeGreaterThan(1);
+      expect(statements[0].Action).toEqual(expected);
+    }
+    const sm = policies.find((p) => String(p.ServiceName).endsWith('secretsmanager'))!;
+    expect(sm.PolicyDocument.Statement[0].Action).not.toContain('secretsmanager:*');
+    expect(sm.PolicyDocument.Statement[0].Action).toContain('secretsmanager:PutSecretValue');
+  });
+
+  test('interfaceEndpoints({ privateDns: true }): private DNS, 443 open to the VPC CIDR, no endpoint variables', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', {
+      target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc, network: RotationNetwork.interfaceEndpoints({ privateDns: true }),
+    });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    template.allResourcesProperties('AWS::EC2::VPCEndpoint', { PrivateDnsEnabled: true });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('private DNS'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] }, FromPort: 443, ToPort: 443 })],
+    });
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    expect(Object.keys(variables).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
+    // the policy still admits only rotation actions, but from any principal of the VPC
+    const sm = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).find((e) => String(e.Properties.ServiceName).endsWith('secretsmanager'))!;
+    expect(sm.Properties.PolicyDocument.Statement[0].Condition).toBeUndefined();
+    expect(sm.Properties.PolicyDocument.Statement[0].Action).toContain('secretsmanager:GetSecretValue');
+  });
+
+  test('an endpoint for the service already in the VPC: a warning with a stable id', () => {
+    // GIVEN a VPC with a Secrets Manager endpoint of the app (private DNS, the CDK default)
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+    vpc.addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc });
+
+    // THEN
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('already has a secretsmanager endpoint'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(/\[ack: cdk-redshift-rotation:endpointExists\]/);
+    expect(String(warnings[0].entry.data)).toMatch(/\(TestStack\/Vpc\/Sm\)/);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('redshift-data endpoint'))).toHaveLength(0);
+  });
+
+  test('a second private-DNS endpoint for the service in the VPC fails synth, naming network', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+    vpc.addInterfaceEndpoint('Data', { service: ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA });
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', {
+      target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc, network: RotationNetwork.interfaceEndpoints({ privateDns: true }),
+    });
+
+    // THEN
+    expect(() => cdk.App.of(stack)!.synth()).toThrow(/network: the VPC already has a redshift-data endpoint with private DNS \(TestStack\/Vpc\/Data\)/);
   });
 
   test('NAT gateway: no endpoints, outbound HTTPS only', () => {
