@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -132,6 +132,18 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
    * @default - a name CloudFormation generates
    */
   readonly secretName?: string;
+
+  /**
+   * What happens to the created secret and the created master secret when they are removed from the stack (or the
+   * stack is deleted). A created master secret is the source of the admin password of the cluster or namespace, so
+   * deleting it loses that password. Given secrets are never affected.
+   *
+   * Every rotated secret of the app (created or given) also denies `secretsmanager:DeleteSecret` to the account
+   * root in its resource policy, as aws-cdk-lib's rotation does, so that no one deletes it by hand while it rotates.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const WARNING_PREFIX = 'cdk-redshift-rotation';
@@ -226,12 +238,15 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
 
     // The master secret: given, or created and wired as the admin password.
     this.monitoredSecrets = [];
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.masterSecret) {
       this.masterSecret = props.masterSecret;
       fn.addMasterSecret(props.masterSecret);
+      denyAccountRootDelete(props.masterSecret);
     } else if (props.masterUsername !== undefined) {
       const wiring = this.target._prepareAdminPassword(this, props.masterUsername);
       const master = new secretsmanager.Secret(this, 'MasterSecret', {
+        removalPolicy,
         description: `Admin credentials of ${describeTarget(this.target)} (rotated by cdk-redshift-rotation)`,
         encryptionKey: props.encryptionKey,
         generateSecretString: {
@@ -245,6 +260,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
         },
       });
       Tags.of(master).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, RotationStrategy.SINGLE_USER);
+      denyAccountRootDelete(master);
       const validation = wiring.wire(master);
       this.node.addValidation({ validate: validation });
       this.masterSecret = master;
@@ -268,6 +284,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       }
       const created = new secretsmanager.Secret(this, 'Secret', {
         secretName: props.secretName,
+        removalPolicy,
         description: `Credentials of ${props.username} on ${describeTarget(this.target)} (rotated by cdk-redshift-rotation, ${this.strategy})`,
         encryptionKey: props.encryptionKey,
         generateSecretString: {
@@ -281,6 +298,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       Tags.of(created).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
       this.secret = created;
     }
+    denyAccountRootDelete(this.secret);
     const key = props.encryptionKey ?? this.secret.encryptionKey;
     if (key) {
       fn.addEncryptionKey(key);
@@ -469,6 +487,20 @@ function sharedFunction(scope: Construct, props: RotationFunctionOptions): Redsh
     return existing;
   }
   return new RedshiftRotationFunction(stack, id, props);
+}
+
+const denied = new WeakSet<secretsmanager.ISecret>();
+
+/**
+ * Denies `secretsmanager:DeleteSecret` to the account root in the secret's resource policy, once per secret, as
+ * aws-cdk-lib's `RotationSchedule` and `SecretRotation` do (nothing for an imported secret, whose policy this app
+ * does not manage).
+ */
+function denyAccountRootDelete(secret: secretsmanager.ISecret): void {
+  if (!denied.has(secret)) {
+    denied.add(secret);
+    secret.denyAccountRootDelete();
+  }
 }
 
 function shortHash(value: string): string {

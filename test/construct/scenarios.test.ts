@@ -66,7 +66,7 @@ describe('single user', () => {
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: '123456789012',
     });
-    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 1);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -139,6 +139,85 @@ describe('single user', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('Consumer') }],
       PolicyDocument: { Statement: [Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] })] },
     });
+  });
+});
+
+describe('retention', () => {
+  const DENY_ROOT_DELETE = {
+    Effect: 'Deny',
+    Action: 'secretsmanager:DeleteSecret',
+    Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] } },
+    Resource: '*',
+  };
+
+  test('the created secret and the created master (the admin password) are retained, and deny deletion to the account root', () => {
+    // GIVEN
+    const stack = newStack();
+    const cluster = newCluster(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'Etl', { target: RedshiftTarget.fromCfnCluster(cluster), username: 'etl', masterUsername: 'admin' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const byId = template.findResources('AWS::SecretsManager::Secret');
+    for (const name of ['EtlSecret', 'EtlMasterSecret']) {
+      const ids = Object.keys(byId).filter((id) => new RegExp(`^${name}[0-9A-F]{8}$`).test(id));
+      expect(ids).toHaveLength(1);
+      expect(byId[ids[0]].DeletionPolicy).toBe('Retain');
+      expect(byId[ids[0]].UpdateReplacePolicy).toBe('Retain');
+      template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+        SecretId: { Ref: Match.stringLikeRegexp(`^${name}`) },
+        ResourcePolicy: { Statement: [DENY_ROOT_DELETE] },
+      });
+    }
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    expect(secrets.map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+  });
+
+  test('removalPolicy: DESTROY deletes the created secrets with the stack (the deny stays)', () => {
+    const stack = newStack();
+    const cluster = newCluster(stack);
+    new RedshiftSecretRotation(stack, 'Etl', {
+      target: RedshiftTarget.fromCfnCluster(cluster), username: 'etl', masterUsername: 'admin', removalPolicy: cdk.RemovalPolicy.DESTROY,
+    });
+    const template = Template.fromStack(stack);
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets.map((r) => r.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 2);
+  });
+
+  test('a given secret of the app and a shared given master deny deletion once each; its removal policy is the user\'s', () => {
+    // GIVEN
+    const stack = newStack();
+    const master = new secretsmanager.Secret(stack, 'Admin');
+    const existing = new secretsmanager.Secret(stack, 'Existing');
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'A', { target: RedshiftTarget.cluster('analytics'), secret: existing, masterSecret: master });
+    new RedshiftSecretRotation(stack, 'B', { target: RedshiftTarget.cluster('analytics'), username: 'b', masterSecret: master });
+
+    // THEN one resource policy per secret, each with one statement
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 3);
+    for (const name of ['Admin', 'Existing']) {
+      template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+        SecretId: { Ref: Match.stringLikeRegexp(`^${name}`) },
+        ResourcePolicy: { Statement: [DENY_ROOT_DELETE] },
+      });
+    }
+    // the given secrets keep the removal policy their owner chose (aws-cdk-lib's default here)
+    const byId = template.findResources('AWS::SecretsManager::Secret');
+    const given = Object.entries(byId).filter(([id]) => /^(Admin|Existing)[0-9A-F]{8}$/.test(id)).map(([, r]) => r.DeletionPolicy);
+    expect(given).toEqual(['Delete', 'Delete']);
+  });
+
+  test('an imported secret gets no resource policy (this app does not manage it)', () => {
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Imported', 'redshift/app');
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), secret });
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
   });
 });
 
