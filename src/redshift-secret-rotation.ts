@@ -111,8 +111,8 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
 
   /**
    * The rotation function to use, e.g. one shared by secrets of several stacks, or one imported with
-   * `RedshiftRotationFunction.fromFunctionArn()`. Then `vpc`, `vpcSubnets`, `securityGroups`, `network` and
-   * `testStatements` cannot be given (they are settings of the function).
+   * `RedshiftRotationFunction.fromFunctionArn()`. Then `vpc`, `vpcSubnets`, `securityGroups`, `network`,
+   * `testStatements` and `logGroupEncryptionKey` cannot be given (they are settings of the function).
    *
    * @default - the stack's shared function for this network placement and password settings, created on first use
    */
@@ -438,7 +438,7 @@ function validateProps(props: RedshiftSecretRotationProps): void {
   }
   if (props.rotationFunction) {
     for (const [name, value] of [['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
-      ['network', props.network], ['testStatements', props.testStatements]] as const) {
+      ['network', props.network], ['testStatements', props.testStatements], ['logGroupEncryptionKey', props.logGroupEncryptionKey]] as const) {
       if (value !== undefined) {
         throw new Error(`${name}: a setting of the rotation function; with rotationFunction, set it on that function instead`);
       }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Arn, ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -108,6 +108,16 @@ export interface RotationFunctionOptions {
    * @default - only `SELECT 1`
    */
   readonly testStatements?: string[];
+
+  /**
+   * A customer-managed KMS key (symmetric) that encrypts the function's log group. The key policy of a key defined
+   * in this app gets the statement CloudWatch Logs needs (the `logs.<region>.amazonaws.com` principal, for log
+   * groups of this account and region only, by `kms:EncryptionContext:aws:logs:arn`); for an imported key a warning
+   * says what to add to its policy.
+   *
+   * @default - the log group is encrypted by CloudWatch Logs' own keys
+   */
+  readonly logGroupEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -212,6 +222,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     if (props.testStatements && props.testStatements.length > 0) {
       parts.push(`tests=${JSON.stringify(props.testStatements)}`);
     }
+    if (props.logGroupEncryptionKey) {
+      parts.push(`logKey=${props.logGroupEncryptionKey.node.path}`);
+    }
     return parts.join('|');
   }
 
@@ -266,7 +279,11 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logGroupEncryptionKey,
     });
+    if (props.logGroupEncryptionKey) {
+      allowLogsToUseKey(this, props.logGroupEncryptionKey);
+    }
 
     // Permissions the function needs before it can be created (logs, and ENIs in a VPC) live in the role;
     // the rest, which names the function's ARN, in a separate policy that the rotation schedules wait for.
@@ -547,6 +564,37 @@ function latestNodeRuntime(scope: Construct): lambda.Runtime {
   return known;
 }
 
+/**
+ * The key policy statement CloudWatch Logs needs to encrypt a log group with a customer-managed key
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), for the log groups of the
+ * stack's account and region (naming this log group's ARN would make the key depend on the log group that depends
+ * on it). A warning for a key whose policy this app does not manage.
+ */
+function allowLogsToUseKey(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  const statement = new iam.PolicyStatement({
+    sid: 'CloudWatchLogsOfRedshiftRotation',
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
+  if (!key.addToResourcePolicy(statement).statementAdded) {
+    const literal = (value: string, placeholder: string) => (Token.isUnresolved(value) ? placeholder : value);
+    const region = literal(stack.region, '<region>');
+    Annotations.of(scope).addWarningV2('cdk-redshift-rotation:logKeyPolicy',
+      `logGroupEncryptionKey: the key is not managed by this app, so its policy cannot be changed here; add a statement that allows the service principal logs.${region}.amazonaws.com `
+      + 'kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* on the key, with the condition ArnLike kms:EncryptionContext:aws:logs:arn '
+      + `arn:${literal(stack.partition, '<partition>')}:logs:${region}:${literal(stack.account, '<account>')}:log-group:*, or the log group cannot be created`);
+  }
+}
+
 function escapeRegex(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
@@ -646,5 +694,6 @@ export function rotationFunctionOptions(props: RotationFunctionOptions): Rotatio
     passwordLength: props.passwordLength,
     excludeCharacters: props.excludeCharacters,
     testStatements: props.testStatements,
+    logGroupEncryptionKey: props.logGroupEncryptionKey,
   };
 }

@@ -32,12 +32,14 @@ function nagErrors(stack: cdk.Stack) {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  test('single user and alternating users, no VPC, with a KMS key and alarms: no errors', () => {
+  test('single user and alternating users, no VPC, with a KMS key (secret and log group) and alarms: no errors', () => {
     const stack = newStack();
     const cluster = newCluster(stack);
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     const topic = new sns.Topic(stack, 'Alerts');
-    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.fromCfnCluster(cluster), username: 'app_user', encryptionKey: key });
+    new RedshiftSecretRotation(stack, 'App', {
+      target: RedshiftTarget.fromCfnCluster(cluster), username: 'app_user', encryptionKey: key, logGroupEncryptionKey: key,
+    });
     new RedshiftSecretRotation(stack, 'Etl', {
       target: RedshiftTarget.fromCfnCluster(cluster), username: 'etl', masterUsername: 'admin', alarmTopic: topic,
     });

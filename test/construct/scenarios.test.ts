@@ -712,6 +712,48 @@ describe('options', () => {
     });
   });
 
+  test('logGroupEncryptionKey: the log group is encrypted with the key, whose policy lets CloudWatch Logs of this account and region use it', () => {
+    // GIVEN
+    const stack = newStack();
+    const key = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+
+    // WHEN (through the shared function options)
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', logGroupEncryptionKey: key });
+    new RedshiftSecretRotation(stack, 'Other', { target: RedshiftTarget.cluster('analytics'), username: 'other' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogKey'), 'Arn'] } });
+    expect(Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.KmsKeyId === undefined)).toHaveLength(1);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'CloudWatchLogsOfRedshiftRotation',
+          Effect: 'Allow',
+          Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+          Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          Resource: '*',
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn(':logs:eu-west-1:123456789012:log-group:*') } },
+        }]),
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('logGroupEncryptionKey'));
+  });
+
+  test('logGroupEncryptionKey on a RedshiftRotationFunction; an imported key gets a warning with what to add to its policy', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+    new RedshiftRotationFunction(stack, 'Fn', { logGroupEncryptionKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+    });
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Fn', Match.stringLikeRegexp('logGroupEncryptionKey'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(/logs\.eu-west-1\.amazonaws\.com.*log-group:\*.*\[ack: cdk-redshift-rotation:logKeyPolicy\]/);
+  });
+
   test('permissions boundary: as a function prop, or applied to the stack', () => {
     const stack = newStack();
     const boundary = iam.ManagedPolicy.fromManagedPolicyName(stack, 'Boundary', 'DeveloperBoundary');
