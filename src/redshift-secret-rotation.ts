@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   IRedshiftRotationFunction, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions, validateFunctionProps,
 } from './rotation-function';
@@ -26,9 +26,11 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   readonly target: RedshiftTarget;
 
   /**
-   * The database the rotation function connects to (`dbname` of the secret).
+   * The database the rotation function connects to (`dbname` of a created secret). Cannot be given with `secret`,
+   * whose own `dbname` is used.
    *
-   * @default 'dev'
+   * @default - the target's database when this app defines it (`CfnCluster.dbName`, or `CfnNamespace.dbName` of a
+   * workgroup's namespace), else 'dev'
    */
   readonly database?: string;
 
@@ -181,6 +183,13 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
   /** The target of the credentials. */
   public readonly target: RedshiftTarget;
 
+  /**
+   * The database of a created secret (`dbname`).
+   *
+   * @default - a given secret: its own `dbname`
+   */
+  public readonly database?: string;
+
   /** The secret's rotation schedule. */
   public readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
 
@@ -192,13 +201,17 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
   public readonly masterRotationSchedule?: secretsmanager.CfnRotationSchedule;
 
   private failureRule?: events.Rule;
+  private readonly targetDependency?: IConstruct;
   private readonly monitoredSecrets: secretsmanager.ISecret[];
 
   constructor(scope: Construct, id: string, props: RedshiftSecretRotationProps) {
     super(scope, id);
     validateProps(props);
     this.target = props.target;
-    const database = props.database ?? 'dev';
+    const lookup = this.target._lookup(this);
+    const database = props.database ?? lookup.database ?? 'dev';
+    this.database = props.secret ? undefined : database;
+    this.targetDependency = lookup.dependency;
     const hasMaster = props.masterSecret !== undefined || props.masterUsername !== undefined;
     this.strategy = props.strategy ?? (hasMaster ? RotationStrategy.ALTERNATING_USERS : RotationStrategy.SINGLE_USER);
     if (this.strategy === RotationStrategy.ALTERNATING_USERS && !hasMaster) {
@@ -261,6 +274,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       });
       Tags.of(master).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, RotationStrategy.SINGLE_USER);
       denyAccountRootDelete(master);
+      registerRotation(this, master);
       const validation = wiring.wire(master);
       this.node.addValidation({ validate: validation });
       this.masterSecret = master;
@@ -271,14 +285,20 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     // The secret: given, or created with a password drawn under Redshift's rules.
     if (props.secret) {
       this.secret = props.secret;
-      Tags.of(props.secret).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+      registerRotation(this, props.secret);
+      this.checkGivenSecret(props.secret);
     } else {
-      const template: { [key: string]: string } = {
+      const template: { [key: string]: string | number } = {
         engine: 'redshift',
         username: props.username!,
         dbname: database,
         ...this.target._secretFields(),
       };
+      if (lookup.endpoint) {
+        // what clients need to connect (the function itself uses the Data API and ignores them)
+        template.host = lookup.endpoint.host;
+        template.port = lookup.endpoint.port;
+      }
       if (this.strategy === RotationStrategy.ALTERNATING_USERS) {
         template.masterarn = this.masterSecret!.secretArn;
       }
@@ -406,11 +426,66 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     });
     // the first rotation runs at deployment: wait for the function, its permissions and endpoints, and the database
     schedule.node.addDependency(this.rotationFunction);
-    const resource = this.target._resource;
-    if (resource && Stack.of(resource) === Stack.of(this)) {
-      schedule.node.addDependency(resource);
+    if (this.targetDependency) {
+      schedule.node.addDependency(this.targetDependency);
     }
     return schedule;
+  }
+
+  /**
+   * A given secret: tagged with the strategy when this app manages it, and checked against the target, the
+   * strategy and the master where its JSON is known; otherwise a warning says what the secret must hold.
+   */
+  private checkGivenSecret(secret: secretsmanager.ISecret): void {
+    const cfn = secret.node.defaultChild;
+    const expected = this.expectedFields();
+    const alternating = this.strategy === RotationStrategy.ALTERNATING_USERS;
+    const masterArn = alternating && this.masterSecret && !Token.isUnresolved(this.masterSecret.secretArn) ? this.masterSecret.secretArn : undefined;
+    const wanted = [
+      ...Object.entries(expected).map(([k, v]) => `"${k}": "${v}"`),
+      alternating ? `"masterarn": "${masterArn ?? 'the ARN of the master secret'}"` : 'no "masterarn"',
+    ].join(', ');
+    if (!(cfn instanceof secretsmanager.CfnSecret)) {
+      // an imported secret cannot be tagged: the function picks the strategy from its JSON (masterarn or not)
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:importedSecret`,
+        'secret: an imported secret cannot be tagged or read here, so the rotation function takes the strategy from its JSON (ALTERNATING_USERS when it holds masterarn). '
+        + `For ${this.strategy} it must hold ${wanted}; or tag it ${RedshiftSecretRotation.STRATEGY_TAG_KEY}=${this.strategy} where it is defined`);
+      return;
+    }
+    Tags.of(secret).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+    const json = literalSecretJson(cfn);
+    if (json === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:givenSecretFields`,
+        `secret: its JSON is not known at synth, so it cannot be checked against the target; it must hold ${wanted}`);
+      return;
+    }
+    const wrong = Object.entries(expected).filter(([k, v]) => json[k] !== v).map(([k, v]) => `${k} is ${JSON.stringify(json[k])}, not "${v}"`);
+    for (const other of ['dbClusterIdentifier', 'workgroupName']) {
+      if (!(other in expected) && json[other] !== undefined) {
+        wrong.push(`${other} is set, but the target is ${describeTarget(this.target)}`);
+      }
+    }
+    if (alternating && json.masterarn === undefined) {
+      wrong.push('masterarn is missing (ALTERNATING_USERS needs it)');
+    } else if (alternating && masterArn !== undefined && json.masterarn !== masterArn) {
+      wrong.push(`masterarn is ${JSON.stringify(json.masterarn)}, not the masterSecret`);
+    } else if (!alternating && json.masterarn !== undefined) {
+      wrong.push('masterarn is set, but the strategy is SINGLE_USER');
+    }
+    if (wrong.length > 0) {
+      throw new Error(`secret: its JSON does not match this rotation: ${wrong.join('; ')}`);
+    }
+  }
+
+  /** The fields a secret of this target must hold, where they are literal. */
+  private expectedFields(): { [key: string]: string } {
+    const fields: { [key: string]: string } = {};
+    for (const [k, v] of Object.entries(this.target._secretFields())) {
+      if (!Token.isUnresolved(v)) {
+        fields[k] = v;
+      }
+    }
+    return fields;
   }
 }
 
@@ -429,6 +504,12 @@ function validateProps(props: RedshiftSecretRotationProps): void {
   }
   if (props.automaticallyAfter !== undefined && props.schedule !== undefined) {
     throw new Error('schedule: give automaticallyAfter or schedule, not both');
+  }
+  if (props.secret !== undefined && props.database !== undefined) {
+    throw new Error('database: sets the dbname of a created secret; a given secret is used with its own dbname (change it in the secret)');
+  }
+  if (props.secret !== undefined && props.removalPolicy !== undefined) {
+    throw new Error('removalPolicy: applies to created secrets; set the removal policy of a given secret where it is defined');
   }
   if (props.secret !== undefined && props.secretName !== undefined) {
     throw new Error('secretName: names a created secret; it cannot rename the given secret');
@@ -487,6 +568,42 @@ function sharedFunction(scope: Construct, props: RotationFunctionOptions): Redsh
     return existing;
   }
   return new RedshiftRotationFunction(stack, id, props);
+}
+
+/** The secret JSON of a secret whose template or value is a literal JSON object, else undefined. */
+function literalSecretJson(cfn: secretsmanager.CfnSecret): { [key: string]: unknown } | undefined {
+  const stack = Stack.of(cfn);
+  const generate = stack.resolve(cfn.generateSecretString);
+  const text = stack.resolve(cfn.secretString) ?? generate?.secretStringTemplate;
+  if (typeof text !== 'string') {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const rotations = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Fails when a secret already has a rotation in this app: Secrets Manager keeps one rotation configuration per
+ * secret, so the second would silently replace the first.
+ */
+function registerRotation(scope: Construct, secret: secretsmanager.ISecret): void {
+  const root = scope.node.root;
+  const seen = rotations.get(root) ?? new Map<string, string>();
+  rotations.set(root, seen);
+  const key = secret.node.defaultChild instanceof secretsmanager.CfnSecret
+    ? `path:${secret.node.path}`
+    : `arn:${JSON.stringify(Stack.of(scope).resolve(secret.secretArn))}`;
+  const other = seen.get(key);
+  if (other !== undefined) {
+    throw new Error(`secret: ${secret.node.path} is already rotated by ${other}; a secret has one rotation (Secrets Manager keeps one rotation function and schedule per secret)`);
+  }
+  seen.set(key, scope.node.path);
 }
 
 const denied = new WeakSet<secretsmanager.ISecret>();

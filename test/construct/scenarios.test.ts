@@ -291,7 +291,11 @@ describe('alternating users', () => {
       GenerateSecretString: Match.objectLike({
         SecretStringTemplate: {
           'Fn::Join': ['', [
-            '{"engine":"redshift","username":"etl","dbname":"dev","dbClusterIdentifier":"analytics","masterarn":"',
+            '{"engine":"redshift","username":"etl","dbname":"dev","dbClusterIdentifier":"analytics","host":"',
+            { 'Fn::GetAtt': ['Cluster', 'Endpoint.Address'] },
+            '","port":',
+            { 'Fn::GetAtt': ['Cluster', 'Endpoint.Port'] },
+            ',"masterarn":"',
             { Ref: Match.stringLikeRegexp('EtlMasterSecret') },
             '"}',
           ]],
