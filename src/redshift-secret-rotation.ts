@@ -10,7 +10,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import {
-  IRedshiftRotationFunction, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions, validateFunctionProps,
+  IRedshiftRotationFunction, IRotationGrants, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions,
+  validateFunctionProps,
 } from './rotation-function';
 import { RotationSchedule, rateExpression } from './schedule';
 import { RotationStrategy } from './strategy';
@@ -202,6 +203,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
 
   private failureRule?: events.Rule;
   private readonly targetDependency?: IConstruct;
+  private readonly grants: IRotationGrants;
   private readonly monitoredSecrets: secretsmanager.ISecret[];
 
   constructor(scope: Construct, id: string, props: RedshiftSecretRotationProps) {
@@ -244,7 +246,10 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
         'target: a workgroup given by name only lets the rotation function run statements on every workgroup of the account and region; '
         + 'pass workgroupArn to RedshiftTarget.workgroup() to scope it (the function still logs in only with the secrets it rotates)');
     }
-    fn.addTarget(this.target);
+    // grants go where they make no cycle: into the function's policy, or a policy of this stack for a function of another
+    const grants: IRotationGrants = fn instanceof RedshiftRotationFunction ? fn._grantsIn(this) : fn;
+    this.grants = grants;
+    grants.addTarget(this.target);
 
     const schedule = this.rotationRules(props);
     const rotateImmediately = props.rotateImmediatelyOnUpdate;
@@ -254,7 +259,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.masterSecret) {
       this.masterSecret = props.masterSecret;
-      fn.addMasterSecret(props.masterSecret);
+      grants.addMasterSecret(props.masterSecret);
       denyAccountRootDelete(props.masterSecret);
     } else if (props.masterUsername !== undefined) {
       const wiring = this.target._prepareAdminPassword(this, props.masterUsername);
@@ -321,7 +326,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     denyAccountRootDelete(this.secret);
     const key = props.encryptionKey ?? this.secret.encryptionKey;
     if (key) {
-      fn.addEncryptionKey(key);
+      grants.addEncryptionKey(key);
     }
 
     this.rotationSchedule = this.addSchedule('RotationSchedule', this.secret, schedule, rotateImmediately);
@@ -426,6 +431,9 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     });
     // the first rotation runs at deployment: wait for the function, its permissions and endpoints, and the database
     schedule.node.addDependency(this.rotationFunction);
+    if (this.grants !== this.rotationFunction) {
+      schedule.node.addDependency(this.grants);
+    }
     if (this.targetDependency) {
       schedule.node.addDependency(this.targetDependency);
     }
