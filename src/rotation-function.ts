@@ -15,6 +15,9 @@ import { RedshiftTarget } from './target';
 const REDSHIFT_FORBIDDEN = '\'"\\/@ ';
 const DEFAULT_PASSWORD_LENGTH = 32;
 const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
+/** What a rotation grants the function for its target, and for a master secret the function does not rotate. */
+const RUN_STATEMENT_ACTIONS = ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'];
+const MASTER_SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 
 /**
  * A function that rotates Redshift secrets: a `RedshiftRotationFunction` of this app or one imported by ARN.
@@ -495,9 +498,10 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
    */
   private actionsOf(service: string): string[] {
     const document = Stack.of(this).resolve(this.policy.document.toJSON()) ?? { Statement: [] };
-    return (document.Statement as Array<{ Action: string | string[] }>)
-      .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
-      .filter((action) => action.startsWith(`${service}:`));
+    // the grants of rotations in other stacks live in their stacks' policies: their actions count too
+    const own = (document.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    return [...own, ...RUN_STATEMENT_ACTIONS, ...MASTER_SECRET_ACTIONS].filter((action) => action.startsWith(`${service}:`));
   }
 
   /**
@@ -542,7 +546,7 @@ class RotationGrants {
     if (!this.dataApiStatement) {
       this.dataApiStatement = new iam.PolicyStatement({
         sid: 'RunStatements',
-        actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+        actions: RUN_STATEMENT_ACTIONS,
       });
       this.addStatement(this.dataApiStatement);
     }
@@ -558,7 +562,7 @@ class RotationGrants {
     if (!this.masterStatement) {
       this.masterStatement = new iam.PolicyStatement({
         sid: 'MasterSecrets',
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        actions: MASTER_SECRET_ACTIONS,
       });
       this.addStatement(this.masterStatement);
     }

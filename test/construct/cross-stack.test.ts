@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { newCluster, newStack } from './helpers';
+import { isolatedVpc, newCluster, newStack } from './helpers';
 import { RedshiftRotationFunction, RedshiftSecretRotation, RedshiftTarget } from '../../src';
 
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:redshift-rotation';
@@ -63,6 +63,18 @@ describe('a function shared across stacks', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement;
     expect(statements.map((st: any) => st.Sid)).toEqual(['RunStatements']);
     expect(statements[0].Resource).toHaveLength(2);
+  });
+
+  test('a function in a VPC whose rotations are all in another stack: its endpoints still admit the statements they run', () => {
+    const shared = newStack('Shared');
+    const app = cdk.App.of(shared)!;
+    const fn = new RedshiftRotationFunction(shared, 'Rotator', { vpc: isolatedVpc(shared) });
+    const consumer = new cdk.Stack(app, 'Consumer', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new RedshiftSecretRotation(consumer, 'A', { target: RedshiftTarget.cluster('analytics'), username: 'a', rotationFunction: fn });
+    const template = Template.fromJSON(app.synth().getStackByName('Shared').template);
+    expect(sids(template)).not.toContain('RunStatements');
+    const data = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).find((e) => String(e.Properties.ServiceName).endsWith('redshift-data'))!;
+    expect(data.Properties.PolicyDocument.Statement[0].Action).toEqual(expect.arrayContaining(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']));
   });
 
   test('a function whose stack depends on the consuming stack fails, naming the fix', () => {
