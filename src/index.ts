@@ -1,6 +1,8 @@
 export { RotationStrategy } from './strategy';
 export { RedshiftTarget, RedshiftTargetType, WorkgroupTargetOptions, CfnWorkgroupTargetOptions } from './target';
-export { RotationNetwork, RotationNetworkType } from './network';
+export { RotationNetwork, RotationNetworkType, InterfaceEndpointsOptions } from './network';
 export { RotationSchedule, RotationCronOptions } from './schedule';
-export { IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionProps, RotationFunctionOptions } from './rotation-function';
+export {
+  IRedshiftRotationFunction, RedshiftRotationFunction, RedshiftRotationFunctionAttributes, RedshiftRotationFunctionProps, RotationFunctionOptions,
+} from './rotation-function';
 export { RedshiftSecretRotation, RedshiftSecretRotationProps } from './redshift-secret-rotation';

@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { Annotations, Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,9 +8,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
-  IRedshiftRotationFunction, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions, validateFunctionProps,
+  IRedshiftRotationFunction, IRotationGrants, RedshiftRotationFunction, RotationFunctionOptions, passwordExclusions, rotationFunctionOptions,
+  validateFunctionProps,
 } from './rotation-function';
 import { RotationSchedule, rateExpression } from './schedule';
 import { RotationStrategy } from './strategy';
@@ -26,9 +27,11 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   readonly target: RedshiftTarget;
 
   /**
-   * The database the rotation function connects to (`dbname` of the secret).
+   * The database the rotation function connects to (`dbname` of a created secret). Cannot be given with `secret`,
+   * whose own `dbname` is used.
    *
-   * @default 'dev'
+   * @default - the target's database when this app defines it (`CfnCluster.dbName`, or `CfnNamespace.dbName` of a
+   * workgroup's namespace), else 'dev'
    */
   readonly database?: string;
 
@@ -111,8 +114,8 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
 
   /**
    * The rotation function to use, e.g. one shared by secrets of several stacks, or one imported with
-   * `RedshiftRotationFunction.fromFunctionArn()`. Then `vpc`, `vpcSubnets`, `securityGroups`, `network` and
-   * `testStatements` cannot be given (they are settings of the function).
+   * `RedshiftRotationFunction.fromFunctionArn()`. Then `vpc`, `vpcSubnets`, `securityGroups`, `network`,
+   * `testStatements` and `logGroupEncryptionKey` cannot be given (they are settings of the function).
    *
    * @default - the stack's shared function for this network placement and password settings, created on first use
    */
@@ -132,6 +135,18 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
    * @default - a name CloudFormation generates
    */
   readonly secretName?: string;
+
+  /**
+   * What happens to the created secret and the created master secret when they are removed from the stack (or the
+   * stack is deleted). A created master secret is the source of the admin password of the cluster or namespace, so
+   * deleting it loses that password. Given secrets are never affected.
+   *
+   * Every rotated secret of the app (created or given) also denies `secretsmanager:DeleteSecret` to the account
+   * root in its resource policy, as aws-cdk-lib's rotation does, so that no one deletes it by hand while it rotates.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const WARNING_PREFIX = 'cdk-redshift-rotation';
@@ -169,6 +184,13 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
   /** The target of the credentials. */
   public readonly target: RedshiftTarget;
 
+  /**
+   * The database of a created secret (`dbname`).
+   *
+   * @default - a given secret: its own `dbname`
+   */
+  public readonly database?: string;
+
   /** The secret's rotation schedule. */
   public readonly rotationSchedule: secretsmanager.CfnRotationSchedule;
 
@@ -180,13 +202,18 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
   public readonly masterRotationSchedule?: secretsmanager.CfnRotationSchedule;
 
   private failureRule?: events.Rule;
+  private readonly targetDependency?: IConstruct;
+  private readonly grants: IRotationGrants;
   private readonly monitoredSecrets: secretsmanager.ISecret[];
 
   constructor(scope: Construct, id: string, props: RedshiftSecretRotationProps) {
     super(scope, id);
     validateProps(props);
     this.target = props.target;
-    const database = props.database ?? 'dev';
+    const lookup = this.target._lookup(this);
+    const database = props.database ?? lookup.database ?? 'dev';
+    this.database = props.secret ? undefined : database;
+    this.targetDependency = lookup.dependency;
     const hasMaster = props.masterSecret !== undefined || props.masterUsername !== undefined;
     this.strategy = props.strategy ?? (hasMaster ? RotationStrategy.ALTERNATING_USERS : RotationStrategy.SINGLE_USER);
     if (this.strategy === RotationStrategy.ALTERNATING_USERS && !hasMaster) {
@@ -219,19 +246,25 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
         'target: a workgroup given by name only lets the rotation function run statements on every workgroup of the account and region; '
         + 'pass workgroupArn to RedshiftTarget.workgroup() to scope it (the function still logs in only with the secrets it rotates)');
     }
-    fn.addTarget(this.target);
+    // grants go where they make no cycle: into the function's policy, or a policy of this stack for a function of another
+    const grants: IRotationGrants = fn instanceof RedshiftRotationFunction ? fn._grantsIn(this) : fn;
+    this.grants = grants;
+    grants.addTarget(this.target);
 
     const schedule = this.rotationRules(props);
     const rotateImmediately = props.rotateImmediatelyOnUpdate;
 
     // The master secret: given, or created and wired as the admin password.
     this.monitoredSecrets = [];
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.masterSecret) {
       this.masterSecret = props.masterSecret;
-      fn.addMasterSecret(props.masterSecret);
+      grants.addMasterSecret(props.masterSecret);
+      denyAccountRootDelete(props.masterSecret);
     } else if (props.masterUsername !== undefined) {
       const wiring = this.target._prepareAdminPassword(this, props.masterUsername);
       const master = new secretsmanager.Secret(this, 'MasterSecret', {
+        removalPolicy,
         description: `Admin credentials of ${describeTarget(this.target)} (rotated by cdk-redshift-rotation)`,
         encryptionKey: props.encryptionKey,
         generateSecretString: {
@@ -245,6 +278,8 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
         },
       });
       Tags.of(master).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, RotationStrategy.SINGLE_USER);
+      denyAccountRootDelete(master);
+      registerRotation(this, master);
       const validation = wiring.wire(master);
       this.node.addValidation({ validate: validation });
       this.masterSecret = master;
@@ -255,19 +290,26 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     // The secret: given, or created with a password drawn under Redshift's rules.
     if (props.secret) {
       this.secret = props.secret;
-      Tags.of(props.secret).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+      registerRotation(this, props.secret);
+      this.checkGivenSecret(props.secret);
     } else {
-      const template: { [key: string]: string } = {
+      const template: { [key: string]: string | number } = {
         engine: 'redshift',
         username: props.username!,
         dbname: database,
         ...this.target._secretFields(),
       };
+      if (lookup.endpoint) {
+        // what clients need to connect (the function itself uses the Data API and ignores them)
+        template.host = lookup.endpoint.host;
+        template.port = lookup.endpoint.port;
+      }
       if (this.strategy === RotationStrategy.ALTERNATING_USERS) {
         template.masterarn = this.masterSecret!.secretArn;
       }
       const created = new secretsmanager.Secret(this, 'Secret', {
         secretName: props.secretName,
+        removalPolicy,
         description: `Credentials of ${props.username} on ${describeTarget(this.target)} (rotated by cdk-redshift-rotation, ${this.strategy})`,
         encryptionKey: props.encryptionKey,
         generateSecretString: {
@@ -281,9 +323,10 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       Tags.of(created).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
       this.secret = created;
     }
+    denyAccountRootDelete(this.secret);
     const key = props.encryptionKey ?? this.secret.encryptionKey;
     if (key) {
-      fn.addEncryptionKey(key);
+      grants.addEncryptionKey(key);
     }
 
     this.rotationSchedule = this.addSchedule('RotationSchedule', this.secret, schedule, rotateImmediately);
@@ -388,11 +431,69 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     });
     // the first rotation runs at deployment: wait for the function, its permissions and endpoints, and the database
     schedule.node.addDependency(this.rotationFunction);
-    const resource = this.target._resource;
-    if (resource && Stack.of(resource) === Stack.of(this)) {
-      schedule.node.addDependency(resource);
+    if (this.grants !== this.rotationFunction) {
+      schedule.node.addDependency(this.grants);
+    }
+    if (this.targetDependency) {
+      schedule.node.addDependency(this.targetDependency);
     }
     return schedule;
+  }
+
+  /**
+   * A given secret: tagged with the strategy when this app manages it, and checked against the target, the
+   * strategy and the master where its JSON is known; otherwise a warning says what the secret must hold.
+   */
+  private checkGivenSecret(secret: secretsmanager.ISecret): void {
+    const cfn = secret.node.defaultChild;
+    const expected = this.expectedFields();
+    const alternating = this.strategy === RotationStrategy.ALTERNATING_USERS;
+    const masterArn = alternating && this.masterSecret && !Token.isUnresolved(this.masterSecret.secretArn) ? this.masterSecret.secretArn : undefined;
+    const wanted = [
+      ...Object.entries(expected).map(([k, v]) => `"${k}": "${v}"`),
+      alternating ? `"masterarn": "${masterArn ?? 'the ARN of the master secret'}"` : 'no "masterarn"',
+    ].join(', ');
+    if (!(cfn instanceof secretsmanager.CfnSecret)) {
+      // an imported secret cannot be tagged: the function picks the strategy from its JSON (masterarn or not)
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:importedSecret`,
+        'secret: an imported secret cannot be tagged or read here, so the rotation function takes the strategy from its JSON (ALTERNATING_USERS when it holds masterarn). '
+        + `For ${this.strategy} it must hold ${wanted}; or tag it ${RedshiftSecretRotation.STRATEGY_TAG_KEY}=${this.strategy} where it is defined`);
+      return;
+    }
+    Tags.of(secret).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
+    const json = literalSecretJson(cfn);
+    if (json === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:givenSecretFields`,
+        `secret: its JSON is not known at synth, so it cannot be checked against the target; it must hold ${wanted}`);
+      return;
+    }
+    const wrong = Object.entries(expected).filter(([k, v]) => json[k] !== v).map(([k, v]) => `${k} is ${JSON.stringify(json[k])}, not "${v}"`);
+    for (const other of ['dbClusterIdentifier', 'workgroupName']) {
+      if (!(other in expected) && json[other] !== undefined) {
+        wrong.push(`${other} is set, but the target is ${describeTarget(this.target)}`);
+      }
+    }
+    if (alternating && json.masterarn === undefined) {
+      wrong.push('masterarn is missing (ALTERNATING_USERS needs it)');
+    } else if (alternating && masterArn !== undefined && json.masterarn !== masterArn) {
+      wrong.push(`masterarn is ${JSON.stringify(json.masterarn)}, not the masterSecret`);
+    } else if (!alternating && json.masterarn !== undefined) {
+      wrong.push('masterarn is set, but the strategy is SINGLE_USER');
+    }
+    if (wrong.length > 0) {
+      throw new Error(`secret: its JSON does not match this rotation: ${wrong.join('; ')}`);
+    }
+  }
+
+  /** The fields a secret of this target must hold, where they are literal. */
+  private expectedFields(): { [key: string]: string } {
+    const fields: { [key: string]: string } = {};
+    for (const [k, v] of Object.entries(this.target._secretFields())) {
+      if (!Token.isUnresolved(v)) {
+        fields[k] = v;
+      }
+    }
+    return fields;
   }
 }
 
@@ -412,6 +513,12 @@ function validateProps(props: RedshiftSecretRotationProps): void {
   if (props.automaticallyAfter !== undefined && props.schedule !== undefined) {
     throw new Error('schedule: give automaticallyAfter or schedule, not both');
   }
+  if (props.secret !== undefined && props.database !== undefined) {
+    throw new Error('database: sets the dbname of a created secret; a given secret is used with its own dbname (change it in the secret)');
+  }
+  if (props.secret !== undefined && props.removalPolicy !== undefined) {
+    throw new Error('removalPolicy: applies to created secrets; set the removal policy of a given secret where it is defined');
+  }
   if (props.secret !== undefined && props.secretName !== undefined) {
     throw new Error('secretName: names a created secret; it cannot rename the given secret');
   }
@@ -420,7 +527,7 @@ function validateProps(props: RedshiftSecretRotationProps): void {
   }
   if (props.rotationFunction) {
     for (const [name, value] of [['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
-      ['network', props.network], ['testStatements', props.testStatements]] as const) {
+      ['network', props.network], ['testStatements', props.testStatements], ['logGroupEncryptionKey', props.logGroupEncryptionKey]] as const) {
       if (value !== undefined) {
         throw new Error(`${name}: a setting of the rotation function; with rotationFunction, set it on that function instead`);
       }
@@ -469,6 +576,56 @@ function sharedFunction(scope: Construct, props: RotationFunctionOptions): Redsh
     return existing;
   }
   return new RedshiftRotationFunction(stack, id, props);
+}
+
+/** The secret JSON of a secret whose template or value is a literal JSON object, else undefined. */
+function literalSecretJson(cfn: secretsmanager.CfnSecret): { [key: string]: unknown } | undefined {
+  const stack = Stack.of(cfn);
+  const generate = stack.resolve(cfn.generateSecretString);
+  const text = stack.resolve(cfn.secretString) ?? generate?.secretStringTemplate;
+  if (typeof text !== 'string') {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const rotations = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Fails when a secret already has a rotation in this app: Secrets Manager keeps one rotation configuration per
+ * secret, so the second would silently replace the first.
+ */
+function registerRotation(scope: Construct, secret: secretsmanager.ISecret): void {
+  const root = scope.node.root;
+  const seen = rotations.get(root) ?? new Map<string, string>();
+  rotations.set(root, seen);
+  const key = secret.node.defaultChild instanceof secretsmanager.CfnSecret
+    ? `path:${secret.node.path}`
+    : `arn:${JSON.stringify(Stack.of(scope).resolve(secret.secretArn))}`;
+  const other = seen.get(key);
+  if (other !== undefined) {
+    throw new Error(`secret: ${secret.node.path} is already rotated by ${other}; a secret has one rotation (Secrets Manager keeps one rotation function and schedule per secret)`);
+  }
+  seen.set(key, scope.node.path);
+}
+
+const denied = new WeakSet<secretsmanager.ISecret>();
+
+/**
+ * Denies `secretsmanager:DeleteSecret` to the account root in the secret's resource policy, once per secret, as
+ * aws-cdk-lib's `RotationSchedule` and `SecretRotation` do (nothing for an imported secret, whose policy this app
+ * does not manage).
+ */
+function denyAccountRootDelete(secret: secretsmanager.ISecret): void {
+  if (!denied.has(secret)) {
+    denied.add(secret);
+    secret.denyAccountRootDelete();
+  }
 }
 
 function shortHash(value: string): string {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Arn, ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,9 @@ import { RedshiftTarget } from './target';
 const REDSHIFT_FORBIDDEN = '\'"\\/@ ';
 const DEFAULT_PASSWORD_LENGTH = 32;
 const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
+/** What a rotation grants the function for its target, and for a master secret the function does not rotate. */
+const RUN_STATEMENT_ACTIONS = ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'];
+const MASTER_SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 
 /**
  * A function that rotates Redshift secrets: a `RedshiftRotationFunction` of this app or one imported by ARN.
@@ -35,20 +38,21 @@ export interface IRedshiftRotationFunction extends IConstruct, ec2.IConnectable,
   /**
    * Allows the function to run statements on a cluster or workgroup (`redshift-data:ExecuteStatement` and
    * `BatchExecuteStatement` on its ARN). Each distinct target adds one ARN to the role's policy.
-   * Does nothing for an imported function, whose role is managed where it is defined.
+   * An imported function adds it to the role given to `fromFunctionAttributes()`, or warns without one.
    */
   addTarget(target: RedshiftTarget): void;
 
   /**
    * Allows the function to read a master secret (`GetSecretValue`, `DescribeSecret`). Master secrets the function
    * also rotates need no such grant; each other distinct master adds one ARN to the role's policy.
-   * Does nothing for an imported function.
+   * An imported function adds it to its given role, or warns without one.
    */
   addMasterSecret(secret: secretsmanager.ISecret): void;
 
   /**
    * Allows the function to use a KMS key through Secrets Manager only (`kms:Decrypt`, `kms:GenerateDataKey` with
-   * `kms:ViaService`), for secrets encrypted with it and their probe secrets. Does nothing for an imported function.
+   * `kms:ViaService`), for secrets encrypted with it and their probe secrets. An imported function adds it to its
+   * given role, or warns without one.
    */
   addEncryptionKey(key: kms.IKey): void;
 }
@@ -108,6 +112,16 @@ export interface RotationFunctionOptions {
    * @default - only `SELECT 1`
    */
   readonly testStatements?: string[];
+
+  /**
+   * A customer-managed KMS key (symmetric) that encrypts the function's log group. The key policy of a key defined
+   * in this app gets the statement CloudWatch Logs needs (the `logs.<region>.amazonaws.com` principal, for log
+   * groups of this account and region only, by `kms:EncryptionContext:aws:logs:arn`); for an imported key a warning
+   * says what to add to its policy.
+   *
+   * @default - the log group is encrypted by CloudWatch Logs' own keys
+   */
+  readonly logGroupEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -184,10 +198,18 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
    * Uses a rotation function defined elsewhere (another stack or app of the same account), e.g. the
    * `functionArn` of a `RedshiftRotationFunction`. Its role and invoke permission are managed where it is
    * defined: call `addTarget()` / `addMasterSecret()` / `addEncryptionKey()` on it there for the secrets
-   * rotated here.
+   * rotated here (each grant a rotation here needs is a warning), or use `fromFunctionAttributes()` with its role.
    */
   public static fromFunctionArn(scope: Construct, id: string, functionArn: string): IRedshiftRotationFunction {
-    return new ImportedRedshiftRotationFunction(scope, id, functionArn);
+    return new ImportedRedshiftRotationFunction(scope, id, { functionArn });
+  }
+
+  /**
+   * Uses a rotation function defined elsewhere, with its role (so that the grants the rotations here need are
+   * added to it in this stack) and its security groups.
+   */
+  public static fromFunctionAttributes(scope: Construct, id: string, attrs: RedshiftRotationFunctionAttributes): IRedshiftRotationFunction {
+    return new ImportedRedshiftRotationFunction(scope, id, attrs);
   }
 
   /**
@@ -211,6 +233,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     }
     if (props.testStatements && props.testStatements.length > 0) {
       parts.push(`tests=${JSON.stringify(props.testStatements)}`);
+    }
+    if (props.logGroupEncryptionKey) {
+      parts.push(`logKey=${props.logGroupEncryptionKey.node.path}`);
     }
     return parts.join('|');
   }
@@ -246,12 +271,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
   public readonly isInVpc: boolean;
 
   private readonly policy: iam.Policy;
-  private readonly targets = new Map<string, RedshiftTarget>();
-  private readonly masters = new Set<string>();
-  private readonly keys = new Set<string>();
-  private dataApiStatement?: iam.PolicyStatement;
-  private masterStatement?: iam.PolicyStatement;
-  private kmsStatement?: iam.PolicyStatement;
+  private readonly grants: RotationGrants;
 
   constructor(scope: Construct, id: string, props: RedshiftRotationFunctionProps = {}) {
     super(scope, id);
@@ -266,7 +286,11 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logGroupEncryptionKey,
     });
+    if (props.logGroupEncryptionKey) {
+      allowLogsToUseKey(this, props.logGroupEncryptionKey);
+    }
 
     // Permissions the function needs before it can be created (logs, and ENIs in a VPC) live in the role;
     // the rest, which names the function's ARN, in a separate policy that the rotation schedules wait for.
@@ -334,8 +358,16 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
 
     if (props.vpc && subnets) {
       const network = props.network ?? defaultNetwork(props.vpc, subnets);
-      for (const dependable of network._bind(this, props.vpc, subnets, this.lambdaFunction.connections)) {
+      const binding = network._bind(this, props.vpc, subnets, {
+        connections: this.lambdaFunction.connections,
+        roleArn: role.roleArn,
+        actions: (service) => this.actionsOf(service),
+      });
+      for (const dependable of binding.dependables) {
         this.lambdaFunction.node.addDependency(dependable);
+      }
+      for (const [name, value] of Object.entries(binding.environment)) {
+        this.lambdaFunction.addEnvironment(name, value);
       }
     }
 
@@ -386,6 +418,8 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
       ],
     });
 
+    this.grants = new RotationGrants(this, (statement) => this.policy.addStatements(statement));
+
     addNagSuppressions(this.policy.node.defaultChild as CfnResource, [{
       id: 'AwsSolutions-IAM5',
       reason: 'Rotated secrets: any secret of the account and region whose rotation function is this one (condition secretsmanager:resource/AllowRotationLambdaArn), so the policy does not grow with the number of secrets. '
@@ -426,17 +460,95 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
   }
 
   public addTarget(target: RedshiftTarget): void {
-    const arn = target._dataApiResourceArn(this);
+    this.grants.addTarget(target);
+  }
+
+  public addMasterSecret(secret: secretsmanager.ISecret): void {
+    this.grants.addMasterSecret(secret);
+  }
+
+  public addEncryptionKey(key: kms.IKey): void {
+    this.grants.addEncryptionKey(key);
+  }
+
+  /**
+   * Where a rotation in `scope` adds its grants: this function when `scope` is in the function's stack; else a
+   * policy on the function's role in `scope`'s stack, so that the function's stack never refers to the
+   * consumer's resources (which would make a cycle with the consumer's reference to the function's ARN).
+   *
+   * @internal
+   */
+  public _grantsIn(scope: Construct): IRotationGrants {
+    const here = Stack.of(scope);
+    const home = Stack.of(this);
+    if (here === home) {
+      return this;
+    }
+    if (dependsOn(home, here)) {
+      throw new Error(`rotationFunction: the function's stack ${home.node.path} depends on ${here.node.path}, which uses the function, so the two would depend on each other; `
+        + `define the function in ${here.node.path} (or in a stack that does not depend on it), or use RedshiftRotationFunction.fromFunctionAttributes() with its role`);
+    }
+    const id = `RedshiftRotationGrants${Names.uniqueId(this).slice(-8)}`;
+    const existing = here.node.tryFindChild(id);
+    return existing instanceof CrossStackGrants ? existing : new CrossStackGrants(here, id, this.role);
+  }
+
+  /**
+   * The actions of the role's rotation policy for one service prefix, as synthesized.
+   */
+  private actionsOf(service: string): string[] {
+    const document = Stack.of(this).resolve(this.policy.document.toJSON()) ?? { Statement: [] };
+    // the grants of rotations in other stacks live in their stacks' policies: their actions count too
+    const own = (document.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    return [...own, ...RUN_STATEMENT_ACTIONS, ...MASTER_SECRET_ACTIONS].filter((action) => action.startsWith(`${service}:`));
+  }
+
+  /**
+   * The function's errors (each failed rotation step), from the `AWS/Lambda` `Errors` metric, summed over
+   * 5 minutes unless `props` say otherwise.
+   */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lambdaFunction.metricErrors(props);
+  }
+
+}
+
+/**
+ * Where a rotation adds the grants its secret needs (not part of the public API).
+ */
+export interface IRotationGrants extends IConstruct {
+  addTarget(target: RedshiftTarget): void;
+  addMasterSecret(secret: secretsmanager.ISecret): void;
+  addEncryptionKey(key: kms.IKey): void;
+}
+
+/**
+ * The grants of the rotations that use a function: one statement for the Data API targets, one for master secrets,
+ * one for KMS keys (through Secrets Manager only), each growing by one ARN per distinct target, master or key.
+ */
+class RotationGrants {
+  private readonly targets = new Set<string>();
+  private readonly masters = new Set<string>();
+  private readonly keys = new Set<string>();
+  private dataApiStatement?: iam.PolicyStatement;
+  private masterStatement?: iam.PolicyStatement;
+  private kmsStatement?: iam.PolicyStatement;
+
+  constructor(private readonly scope: IConstruct, private readonly addStatement: (statement: iam.PolicyStatement) => void) {}
+
+  public addTarget(target: RedshiftTarget): void {
+    const arn = target._dataApiResourceArn(this.scope);
     if (this.targets.has(arn)) {
       return;
     }
-    this.targets.set(arn, target);
+    this.targets.add(arn);
     if (!this.dataApiStatement) {
       this.dataApiStatement = new iam.PolicyStatement({
         sid: 'RunStatements',
-        actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+        actions: RUN_STATEMENT_ACTIONS,
       });
-      this.policy.addStatements(this.dataApiStatement);
+      this.addStatement(this.dataApiStatement);
     }
     this.dataApiStatement.addResources(arn);
   }
@@ -450,9 +562,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     if (!this.masterStatement) {
       this.masterStatement = new iam.PolicyStatement({
         sid: 'MasterSecrets',
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        actions: MASTER_SECRET_ACTIONS,
       });
-      this.policy.addStatements(this.masterStatement);
+      this.addStatement(this.masterStatement);
     }
     this.masterStatement.addResources(arn);
     if (secret.encryptionKey) {
@@ -466,33 +578,94 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     }
     this.keys.add(key.keyArn);
     if (!this.kmsStatement) {
+      const stack = Stack.of(this.scope);
       this.kmsStatement = new iam.PolicyStatement({
         sid: 'SecretsKeys',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.${Stack.of(this).urlSuffix}` } },
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
       });
-      this.policy.addStatements(this.kmsStatement);
+      this.addStatement(this.kmsStatement);
     }
     this.kmsStatement.addResources(key.keyArn);
   }
+}
 
-  /**
-   * The function's errors (each failed rotation step), from the `AWS/Lambda` `Errors` metric, summed over
-   * 5 minutes unless `props` say otherwise.
-   */
-  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.lambdaFunction.metricErrors(props);
+/**
+ * The grants of a function's rotations in another stack (or of an imported function with a role): a policy on the
+ * function's role, created in the rotations' stack on first use.
+ */
+class CrossStackGrants extends Construct implements IRotationGrants {
+  private readonly grants: RotationGrants;
+  private policy?: iam.Policy;
+
+  constructor(scope: Construct, id: string, role: iam.IRole) {
+    super(scope, id);
+    this.grants = new RotationGrants(this, (statement) => {
+      if (!this.policy) {
+        this.policy = new iam.Policy(this, 'Policy', { roles: [role] });
+        addNagSuppressions(this.policy.node.defaultChild as CfnResource, [{
+          id: 'AwsSolutions-IAM5',
+          reason: 'Serverless workgroups given by name only: IAM knows workgroups by id. Master secrets given by partial ARN end in the 6 random characters Secrets Manager adds.',
+          appliesTo: [
+            { regex: '/^Resource::arn:<AWS::Partition>:redshift-serverless:[^:]+:[^:]+:workgroup\\/\\*$/' },
+            { regex: '/^Resource::.*-\\?\\?\\?\\?\\?\\?$/' },
+          ],
+        }]);
+      }
+      this.policy.addStatements(statement);
+    });
   }
 
+  public addTarget(target: RedshiftTarget): void {
+    this.grants.addTarget(target);
+  }
+
+  public addMasterSecret(secret: secretsmanager.ISecret): void {
+    this.grants.addMasterSecret(secret);
+  }
+
+  public addEncryptionKey(key: kms.IKey): void {
+    this.grants.addEncryptionKey(key);
+  }
+}
+
+/**
+ * Attributes of a rotation function defined elsewhere, for `RedshiftRotationFunction.fromFunctionAttributes()`.
+ */
+export interface RedshiftRotationFunctionAttributes {
+  /**
+   * The ARN of the Lambda function.
+   */
+  readonly functionArn: string;
+
+  /**
+   * The function's role. The grants that rotations here need (targets, master secrets, KMS keys) are added to it
+   * as a policy in this stack.
+   *
+   * @default - no grants can be applied here: each one the rotations need is a warning, and must be added where
+   * the function is defined
+   */
+  readonly role?: iam.IRole;
+
+  /**
+   * The function's security groups, when it runs in a VPC (for `connections`).
+   *
+   * @default - the function has no connections here
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
   public readonly functionArn: string;
   public readonly grantPrincipal: iam.IPrincipal;
-  public readonly isInVpc = false;
+  public readonly isInVpc: boolean;
+  private readonly securityGroups?: ec2.ISecurityGroup[];
+  private readonly grants?: CrossStackGrants;
+  private readonly warned = new Set<string>();
 
-  constructor(scope: Construct, id: string, functionArn: string) {
+  constructor(scope: Construct, id: string, attrs: RedshiftRotationFunctionAttributes) {
     super(scope, id);
+    const functionArn = attrs.functionArn;
     if (!Token.isUnresolved(functionArn)) {
       const parsed = Arn.split(functionArn, ArnFormat.COLON_RESOURCE_NAME);
       if (parsed.service !== 'lambda' || parsed.resource !== 'function') {
@@ -500,16 +673,66 @@ class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRot
       }
     }
     this.functionArn = functionArn;
-    this.grantPrincipal = new iam.UnknownPrincipal({ resource: this });
+    this.grantPrincipal = attrs.role ?? new iam.UnknownPrincipal({ resource: this });
+    this.securityGroups = attrs.securityGroups;
+    this.isInVpc = (attrs.securityGroups ?? []).length > 0;
+    if (attrs.role) {
+      this.grants = new CrossStackGrants(this, 'Grants', attrs.role);
+    }
   }
 
   public get connections(): ec2.Connections {
-    throw new Error(`${this.node.path}: an imported rotation function has no connections; manage its security groups where it is defined`);
+    if (!this.securityGroups || this.securityGroups.length === 0) {
+      throw new Error(`${this.node.path}: an imported rotation function has no connections unless its securityGroups are given to fromFunctionAttributes()`);
+    }
+    return new ec2.Connections({ securityGroups: this.securityGroups });
   }
 
-  public addTarget(_target: RedshiftTarget): void {}
-  public addMasterSecret(_secret: secretsmanager.ISecret): void {}
-  public addEncryptionKey(_key: kms.IKey): void {}
+  public addTarget(target: RedshiftTarget): void {
+    if (this.grants) {
+      this.grants.addTarget(target);
+    } else {
+      const name = target.clusterIdentifier ?? target.workgroupName ?? '';
+      const what = target.clusterIdentifier !== undefined ? 'cluster' : 'workgroup';
+      this.warnGrant(`redshift-data:ExecuteStatement and BatchExecuteStatement on the ${what}${Token.isUnresolved(name) ? '' : ` ${name}`} (addTarget)`);
+    }
+  }
+
+  public addMasterSecret(secret: secretsmanager.ISecret): void {
+    if (this.grants) {
+      this.grants.addMasterSecret(secret);
+    } else {
+      const arn = secret.secretFullArn ?? secret.secretArn;
+      this.warnGrant(`secretsmanager:GetSecretValue and DescribeSecret on the master secret ${Token.isUnresolved(arn) ? secret.node.path : arn} (addMasterSecret)`);
+    }
+  }
+
+  public addEncryptionKey(key: kms.IKey): void {
+    if (this.grants) {
+      this.grants.addEncryptionKey(key);
+    } else {
+      this.warnGrant(`kms:Decrypt and kms:GenerateDataKey through Secrets Manager on the key ${Token.isUnresolved(key.keyArn) ? key.node.path : key.keyArn} (addEncryptionKey)`);
+    }
+  }
+
+  private warnGrant(grant: string): void {
+    if (this.warned.has(grant)) {
+      return;
+    }
+    this.warned.add(grant);
+    Annotations.of(this).addWarningV2('cdk-redshift-rotation:importedFunctionGrant',
+      `rotationFunction: an imported function without its role cannot be granted ${grant}; `
+      + 'call it on the function where it is defined, or pass role to RedshiftRotationFunction.fromFunctionAttributes()');
+  }
+}
+
+/** Whether `stack` depends on `other`, directly or through other stacks. */
+function dependsOn(stack: Stack, other: Stack, seen = new Set<Stack>()): boolean {
+  if (seen.has(stack)) {
+    return false;
+  }
+  seen.add(stack);
+  return stack.dependencies.some((d) => d === other || dependsOn(d, other, seen));
 }
 
 /**
@@ -527,6 +750,37 @@ function latestNodeRuntime(scope: Construct): lambda.Runtime {
     return regional;
   }
   return known;
+}
+
+/**
+ * The key policy statement CloudWatch Logs needs to encrypt a log group with a customer-managed key
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), for the log groups of the
+ * stack's account and region (naming this log group's ARN would make the key depend on the log group that depends
+ * on it). A warning for a key whose policy this app does not manage.
+ */
+function allowLogsToUseKey(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  const statement = new iam.PolicyStatement({
+    sid: 'CloudWatchLogsOfRedshiftRotation',
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
+  if (!key.addToResourcePolicy(statement).statementAdded) {
+    const literal = (value: string, placeholder: string) => (Token.isUnresolved(value) ? placeholder : value);
+    const region = literal(stack.region, '<region>');
+    Annotations.of(scope).addWarningV2('cdk-redshift-rotation:logKeyPolicy',
+      `logGroupEncryptionKey: the key is not managed by this app, so its policy cannot be changed here; add a statement that allows the service principal logs.${region}.amazonaws.com `
+      + 'kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* on the key, with the condition ArnLike kms:EncryptionContext:aws:logs:arn '
+      + `arn:${literal(stack.partition, '<partition>')}:logs:${region}:${literal(stack.account, '<account>')}:log-group:*, or the log group cannot be created`);
+  }
 }
 
 function escapeRegex(value: string): string {
@@ -628,5 +882,6 @@ export function rotationFunctionOptions(props: RotationFunctionOptions): Rotatio
     passwordLength: props.passwordLength,
     excludeCharacters: props.excludeCharacters,
     testStatements: props.testStatements,
+    logGroupEncryptionKey: props.logGroupEncryptionKey,
   };
 }

@@ -1,8 +1,8 @@
-import { ArnFormat, CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Options for `RedshiftTarget.workgroup()`.
@@ -72,6 +72,32 @@ export class RedshiftTarget {
     return new RedshiftTarget(RedshiftTargetType.PROVISIONED_CLUSTER, literal ?? cluster.ref, undefined, {
       cfnCluster: cluster,
       literalName: literal,
+    });
+  }
+
+  /**
+   * A provisioned cluster given as a `secretsmanager.ISecretAttachmentTarget`, e.g. `@aws-cdk/aws-redshift-alpha`'s
+   * `Cluster`. Its type must be `AWS::Redshift::Cluster`. When it is a construct of this app, rotation waits for it,
+   * and its `CfnCluster` (its default child) gives the default database and the endpoint.
+   *
+   * @param target the cluster, as Secrets Manager attachments know it
+   */
+  public static fromSecretAttachmentTarget(target: secretsmanager.ISecretAttachmentTarget): RedshiftTarget {
+    const props = target.asSecretAttachmentTarget();
+    if (props.targetType !== secretsmanager.AttachmentTargetType.REDSHIFT_CLUSTER) {
+      throw new Error(`target: RedshiftTarget.fromSecretAttachmentTarget() needs a Redshift cluster (${secretsmanager.AttachmentTargetType.REDSHIFT_CLUSTER}), got ${props.targetType}`);
+    }
+    const construct = Construct.isConstruct(target) ? target : undefined;
+    const child = construct?.node.defaultChild;
+    const cfnCluster = child instanceof redshift.CfnCluster ? child : undefined;
+    const literal = cfnCluster?.clusterIdentifier !== undefined && !Token.isUnresolved(cfnCluster.clusterIdentifier)
+      ? cfnCluster.clusterIdentifier.toLowerCase()
+      : undefined;
+    const id = literal ?? (Token.isUnresolved(props.targetId) ? props.targetId : props.targetId.toLowerCase());
+    return new RedshiftTarget(RedshiftTargetType.PROVISIONED_CLUSTER, id, undefined, {
+      cfnCluster,
+      literalName: literal,
+      construct,
     });
   }
 
@@ -173,12 +199,50 @@ export class RedshiftTarget {
   }
 
   /**
-   * The L1 resource of the target when it is defined in this app, so that rotation waits for it.
+   * What is known of the target from the construct tree, seen from `scope`: the construct that rotation waits for,
+   * the default database and the endpoint. A target given by literal name is looked up among the `CfnCluster` /
+   * `CfnWorkgroup` resources of `scope`'s stack.
    *
    * @internal
    */
-  public get _resource(): CfnResource | undefined {
-    return this.details.cfnCluster ?? this.details.cfnWorkgroup;
+  public _lookup(scope: IConstruct): TargetLookup {
+    const stack = Stack.of(scope);
+    let cluster = this.details.cfnCluster;
+    let workgroup = this.details.cfnWorkgroup;
+    if (!cluster && !workgroup && !this.details.construct) {
+      const name = this.clusterIdentifier ?? this.workgroupName;
+      if (name !== undefined && !Token.isUnresolved(name)) {
+        const found = stack.node.findAll().find((c) => (this.type === RedshiftTargetType.PROVISIONED_CLUSTER
+          ? c instanceof redshift.CfnCluster && typeof c.clusterIdentifier === 'string' && !Token.isUnresolved(c.clusterIdentifier)
+            && c.clusterIdentifier.toLowerCase() === name
+          : c instanceof redshiftserverless.CfnWorkgroup && c.workgroupName === name));
+        cluster = found instanceof redshift.CfnCluster ? found : undefined;
+        workgroup = found instanceof redshiftserverless.CfnWorkgroup ? found : undefined;
+      }
+    }
+    const dependency: IConstruct | undefined = this.details.construct ?? cluster ?? workgroup;
+    const sameStack = dependency !== undefined && Stack.of(dependency) === stack;
+    const literal = (value: string | undefined) => (value !== undefined && !Token.isUnresolved(value) ? value : undefined);
+    if (cluster) {
+      return {
+        dependency: sameStack ? dependency : undefined,
+        database: literal(cluster.dbName),
+        endpoint: Stack.of(cluster) === stack
+          ? { host: cluster.attrEndpointAddress, port: Token.asNumber(cluster.attrEndpointPort) }
+          : undefined,
+      };
+    }
+    if (workgroup) {
+      const namespace = this.details.namespace ?? findNamespace(workgroup, workgroup);
+      return {
+        dependency: sameStack ? dependency : undefined,
+        database: literal(namespace?.dbName),
+        endpoint: Stack.of(workgroup) === stack
+          ? { host: workgroup.attrWorkgroupEndpointAddress, port: workgroup.attrWorkgroupEndpointPort }
+          : undefined,
+      };
+    }
+    return { dependency: sameStack ? dependency : undefined };
   }
 
   /**
@@ -258,7 +322,20 @@ export interface AdminPasswordWiring {
   readonly wire: (secret: secretsmanager.ISecret) => () => string[];
 }
 
+/**
+ * What the construct tree tells about a target (not part of the public API).
+ */
+export interface TargetLookup {
+  /** The construct rotation waits for, when it is in the same stack. */
+  readonly dependency?: IConstruct;
+  /** The target's database (`CfnCluster.dbName`, `CfnNamespace.dbName`), when literal. */
+  readonly database?: string;
+  /** The endpoint of the target, when it is in the same stack. */
+  readonly endpoint?: { readonly host: string; readonly port: number };
+}
+
 interface TargetDetails {
+  readonly construct?: IConstruct;
   readonly cfnCluster?: redshift.CfnCluster;
   readonly cfnWorkgroup?: redshiftserverless.CfnWorkgroup;
   readonly namespace?: redshiftserverless.CfnNamespace;

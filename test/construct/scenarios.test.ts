@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { assetHashSerializer, isolatedVpc, natVpc, newCluster, newServerless, newStack } from './helpers';
+import { assetHashSerializer, isolatedVpc, natVpc, newCluster, newServerless, newStack, rolePolicyJson } from './helpers';
 import {
   RedshiftRotationFunction, RedshiftSecretRotation, RedshiftTarget, RotationNetwork, RotationSchedule, RotationStrategy,
 } from '../../src';
@@ -66,7 +66,7 @@ describe('single user', () => {
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: '123456789012',
     });
-    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 1);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -142,6 +142,85 @@ describe('single user', () => {
   });
 });
 
+describe('retention', () => {
+  const DENY_ROOT_DELETE = {
+    Effect: 'Deny',
+    Action: 'secretsmanager:DeleteSecret',
+    Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] } },
+    Resource: '*',
+  };
+
+  test('the created secret and the created master (the admin password) are retained, and deny deletion to the account root', () => {
+    // GIVEN
+    const stack = newStack();
+    const cluster = newCluster(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'Etl', { target: RedshiftTarget.fromCfnCluster(cluster), username: 'etl', masterUsername: 'admin' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const byId = template.findResources('AWS::SecretsManager::Secret');
+    for (const name of ['EtlSecret', 'EtlMasterSecret']) {
+      const ids = Object.keys(byId).filter((id) => new RegExp(`^${name}[0-9A-F]{8}$`).test(id));
+      expect(ids).toHaveLength(1);
+      expect(byId[ids[0]].DeletionPolicy).toBe('Retain');
+      expect(byId[ids[0]].UpdateReplacePolicy).toBe('Retain');
+      template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+        SecretId: { Ref: Match.stringLikeRegexp(`^${name}`) },
+        ResourcePolicy: { Statement: [DENY_ROOT_DELETE] },
+      });
+    }
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    expect(secrets.map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+  });
+
+  test('removalPolicy: DESTROY deletes the created secrets with the stack (the deny stays)', () => {
+    const stack = newStack();
+    const cluster = newCluster(stack);
+    new RedshiftSecretRotation(stack, 'Etl', {
+      target: RedshiftTarget.fromCfnCluster(cluster), username: 'etl', masterUsername: 'admin', removalPolicy: cdk.RemovalPolicy.DESTROY,
+    });
+    const template = Template.fromStack(stack);
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets.map((r) => r.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 2);
+  });
+
+  test('a given secret of the app and a shared given master deny deletion once each; its removal policy is the user\'s', () => {
+    // GIVEN
+    const stack = newStack();
+    const master = new secretsmanager.Secret(stack, 'Admin');
+    const existing = new secretsmanager.Secret(stack, 'Existing');
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'A', { target: RedshiftTarget.cluster('analytics'), secret: existing, masterSecret: master });
+    new RedshiftSecretRotation(stack, 'B', { target: RedshiftTarget.cluster('analytics'), username: 'b', masterSecret: master });
+
+    // THEN one resource policy per secret, each with one statement
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 3);
+    for (const name of ['Admin', 'Existing']) {
+      template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+        SecretId: { Ref: Match.stringLikeRegexp(`^${name}`) },
+        ResourcePolicy: { Statement: [DENY_ROOT_DELETE] },
+      });
+    }
+    // the given secrets keep the removal policy their owner chose (aws-cdk-lib's default here)
+    const byId = template.findResources('AWS::SecretsManager::Secret');
+    const given = Object.entries(byId).filter(([id]) => /^(Admin|Existing)[0-9A-F]{8}$/.test(id)).map(([, r]) => r.DeletionPolicy);
+    expect(given).toEqual(['Delete', 'Delete']);
+  });
+
+  test('an imported secret gets no resource policy (this app does not manage it)', () => {
+    const stack = newStack();
+    const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Imported', 'redshift/app');
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), secret });
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+  });
+});
+
 describe('alternating users', () => {
   test('with a given master secret', () => {
     // GIVEN
@@ -212,7 +291,11 @@ describe('alternating users', () => {
       GenerateSecretString: Match.objectLike({
         SecretStringTemplate: {
           'Fn::Join': ['', [
-            '{"engine":"redshift","username":"etl","dbname":"dev","dbClusterIdentifier":"analytics","masterarn":"',
+            '{"engine":"redshift","username":"etl","dbname":"dev","dbClusterIdentifier":"analytics","host":"',
+            { 'Fn::GetAtt': ['Cluster', 'Endpoint.Address'] },
+            '","port":',
+            { 'Fn::GetAtt': ['Cluster', 'Endpoint.Port'] },
+            ',"masterarn":"',
             { Ref: Match.stringLikeRegexp('EtlMasterSecret') },
             '"}',
           ]],
@@ -339,7 +422,7 @@ describe('network placement', () => {
     expect(() => rotation.connections).toThrow(/not in a VPC/);
   });
 
-  test('isolated VPC: interface endpoints for secretsmanager and redshift-data, 443 open from the function only', () => {
+  test('isolated VPC: interface endpoints without private DNS, reached through AWS_ENDPOINT_URL_*, 443 open from the function only', () => {
     // GIVEN
     const stack = newStack();
     const vpc = isolatedVpc(stack);
@@ -354,9 +437,25 @@ describe('network placement', () => {
       template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
         ServiceName: `com.amazonaws.eu-west-1.${service}`,
         VpcEndpointType: 'Interface',
-        PrivateDnsEnabled: true,
+        PrivateDnsEnabled: false,
       });
     }
+    // the function reaches each endpoint by the endpoint's own (regional, first) DNS name
+    const endpointUrl = (endpoint: string) => ({
+      'Fn::Join': ['', ['https://', {
+        'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::Select': [0, { 'Fn::GetAtt': [Match.stringLikeRegexp(`^RedshiftRotationEndpoints.*${endpoint}`), 'DnsEntries'] }] }] }],
+      }]],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: endpointUrl('SecretsManager'),
+          AWS_ENDPOINT_URL_REDSHIFT_DATA: endpointUrl('RedshiftData'),
+        }),
+      },
+    });
+    // no ingress from anywhere but the function's security group
+    expect(JSON.stringify(template.findResources('AWS::EC2::SecurityGroup'))).not.toContain('CidrIp\":\"10.');
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
       FromPort: 443,
@@ -377,6 +476,97 @@ describe('network placement', () => {
     });
     expect(rotation.connections.securityGroups).toHaveLength(1);
     expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  test('each endpoint policy admits only the role\'s actions for its service, and only the rotation roles', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const policies = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) => e.Properties);
+    const roleIds = Object.keys(template.findResources('AWS::IAM::Role'));
+    expect(roleIds).toHaveLength(1);
+    const roleId = roleIds[0];
+    const roleActions: string[] = JSON.parse(rolePolicyJson(stack))
+      .flat()
+      .flatMap((doc: any) => (doc.PolicyDocument ?? doc).Statement)
+      .flatMap((st: any) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    for (const [service, prefix] of [['secretsmanager', 'secretsmanager:'], ['redshift-data', 'redshift-data:']]) {
+      const endpoint = policies.find((p) => String(p.ServiceName).endsWith(service))!;
+      const statements = endpoint.PolicyDocument.Statement;
+      expect(statements).toHaveLength(1);
+      expect(statements[0].Effect).toBe('Allow');
+      expect(statements[0].Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } });
+      const expected = [...new Set(roleActions.filter((a) => a.startsWith(prefix)))].sort();
+      expect(expected.length).toBeGreaterThan(1);
+      expect(statements[0].Action).toEqual(expected);
+    }
+    const sm = policies.find((p) => String(p.ServiceName).endsWith('secretsmanager'))!;
+    expect(sm.PolicyDocument.Statement[0].Action).not.toContain('secretsmanager:*');
+    expect(sm.PolicyDocument.Statement[0].Action).toContain('secretsmanager:PutSecretValue');
+  });
+
+  test('interfaceEndpoints({ privateDns: true }): private DNS, 443 open to the VPC CIDR, no endpoint variables', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', {
+      target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc, network: RotationNetwork.interfaceEndpoints({ privateDns: true }),
+    });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    template.allResourcesProperties('AWS::EC2::VPCEndpoint', { PrivateDnsEnabled: true });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('private DNS'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] }, FromPort: 443, ToPort: 443 })],
+    });
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    expect(Object.keys(variables).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
+    // the policy still admits only rotation actions, but from any principal of the VPC
+    const sm = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).find((e) => String(e.Properties.ServiceName).endsWith('secretsmanager'))!;
+    expect(sm.Properties.PolicyDocument.Statement[0].Condition).toBeUndefined();
+    expect(sm.Properties.PolicyDocument.Statement[0].Action).toContain('secretsmanager:GetSecretValue');
+  });
+
+  test('an endpoint for the service already in the VPC: a warning with a stable id', () => {
+    // GIVEN a VPC with a Secrets Manager endpoint of the app (private DNS, the CDK default)
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+    vpc.addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc });
+
+    // THEN
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('already has a secretsmanager endpoint'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(/\[ack: cdk-redshift-rotation:endpointExists\]/);
+    expect(String(warnings[0].entry.data)).toMatch(/\(TestStack\/Vpc\/Sm\)/);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('redshift-data endpoint'))).toHaveLength(0);
+  });
+
+  test('a second private-DNS endpoint for the service in the VPC fails synth, naming network', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = isolatedVpc(stack);
+    vpc.addInterfaceEndpoint('Data', { service: ec2.InterfaceVpcEndpointAwsService.REDSHIFT_DATA });
+
+    // WHEN
+    new RedshiftSecretRotation(stack, 'App', {
+      target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc, network: RotationNetwork.interfaceEndpoints({ privateDns: true }),
+    });
+
+    // THEN
+    expect(() => cdk.App.of(stack)!.synth()).toThrow(/network: the VPC already has a redshift-data endpoint with private DNS \(TestStack\/Vpc\/Data\)/);
   });
 
   test('NAT gateway: no endpoints, outbound HTTPS only', () => {
@@ -524,6 +714,48 @@ describe('options', () => {
         })]),
       },
     });
+  });
+
+  test('logGroupEncryptionKey: the log group is encrypted with the key, whose policy lets CloudWatch Logs of this account and region use it', () => {
+    // GIVEN
+    const stack = newStack();
+    const key = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+
+    // WHEN (through the shared function options)
+    new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app_user', logGroupEncryptionKey: key });
+    new RedshiftSecretRotation(stack, 'Other', { target: RedshiftTarget.cluster('analytics'), username: 'other' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogKey'), 'Arn'] } });
+    expect(Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.KmsKeyId === undefined)).toHaveLength(1);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'CloudWatchLogsOfRedshiftRotation',
+          Effect: 'Allow',
+          Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+          Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          Resource: '*',
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn(':logs:eu-west-1:123456789012:log-group:*') } },
+        }]),
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('logGroupEncryptionKey'));
+  });
+
+  test('logGroupEncryptionKey on a RedshiftRotationFunction; an imported key gets a warning with what to add to its policy', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+    new RedshiftRotationFunction(stack, 'Fn', { logGroupEncryptionKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+    });
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Fn', Match.stringLikeRegexp('logGroupEncryptionKey'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(/logs\.eu-west-1\.amazonaws\.com.*log-group:\*.*\[ack: cdk-redshift-rotation:logKeyPolicy\]/);
   });
 
   test('permissions boundary: as a function prop, or applied to the stack', () => {

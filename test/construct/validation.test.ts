@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { isolatedVpc, natVpc, newCluster, newServerless, newStack } from './helpers';
 import {
@@ -116,6 +117,10 @@ describe('impossible combinations throw, naming the prop', () => {
       rotationFunction: new RedshiftRotationFunction(stack, 'Fn'),
       vpc: isolatedVpc(stack),
     }))).toThrow(/vpc: a setting of the rotation function/);
+    expect(() => build({ username: 'app' }, (stack) => ({
+      rotationFunction: new RedshiftRotationFunction(stack, 'Fn'),
+      logGroupEncryptionKey: new kms.Key(stack, 'Key'),
+    }))).toThrow(/logGroupEncryptionKey: a setting of the rotation function/);
     expect(() => build({ username: 'app', passwordLength: 40 }, (stack) => ({
       rotationFunction: new RedshiftRotationFunction(stack, 'Fn'),
     }))).toThrow(/passwordLength: the rotationFunction draws passwords of 32 characters/);
