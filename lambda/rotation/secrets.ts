@@ -2,7 +2,7 @@
  * Secrets Manager: the entry checks, reading versions, drawing a password under Redshift's rules, putting the
  * pending version, moving AWSCURRENT, and the probe secrets testSecret (and setSecret's recovery) use.
  */
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 // the SDK is bundled into the handler at build time (esbuild), so it is a devDependency
 // eslint-disable-next-line import/no-extraneous-dependencies
 import {
@@ -54,9 +54,14 @@ export function probeNamePrefix(prefix: string, secretArn: string): string {
   return prefix + createHash('sha256').update(secretArn, 'utf8').digest('hex').slice(0, 16);
 }
 
-/** A probe secret name: `${prefix}${hash}-${random 8 hex}`. */
-export function probeName(prefix: string, secretArn: string, random8hex: string = randomBytes(4).toString('hex')): string {
-  return `${probeNamePrefix(prefix, secretArn)}-${random8hex}`;
+/**
+ * The probe secret name of a rotation: `${prefix}${sha256(secretArn) first 16 hex}-${sha256(token) first 16 hex}`,
+ * plus `-${purpose}` for a probe of another version than AWSPENDING. Deterministic, so that testSecret finds the
+ * probe setSecret made for the same token.
+ */
+export function probeName(prefix: string, secretArn: string, token: string, purpose?: string): string {
+  const tokenHash = createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
+  return `${probeNamePrefix(prefix, secretArn)}-${tokenHash}${purpose ? `-${purpose}` : ''}`;
 }
 
 export class SecretsApi {
@@ -124,13 +129,18 @@ export class SecretsApi {
     return password;
   }
 
-  public async putPending(secretArn: string, token: string, secretString: string): Promise<void> {
+  /**
+   * Puts the pending version. `rotationToken` is the event's RotationToken: Secrets Manager needs it to validate
+   * the caller when the function assumes a role or rotates a secret of another account; it is never logged.
+   */
+  public async putPending(secretArn: string, token: string, secretString: string, rotationToken?: string): Promise<void> {
     this.remember(secretString);
     await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
       SecretId: secretArn,
       ClientRequestToken: token,
       SecretString: secretString,
       VersionStages: [AWSPENDING],
+      RotationToken: rotationToken,
     })));
   }
 
@@ -144,8 +154,10 @@ export class SecretsApi {
     })));
   }
 
-  /** Force-deletes the probes of `secretArn` an earlier crash left behind; returns how many. */
-  public async deleteLeftoverProbes(prefix: string, secretArn: string): Promise<number> {
+  /**
+   * Force-deletes the probes of `secretArn` an earlier attempt left behind (all but `keepName`); returns how many.
+   */
+  public async deleteLeftoverProbes(prefix: string, secretArn: string, keepName?: string): Promise<number> {
     const namePrefix = probeNamePrefix(prefix, secretArn);
     const arns: string[] = [];
     let nextToken: string | undefined;
@@ -158,7 +170,7 @@ export class SecretsApi {
         // the name filter matches prefixes; check it and the tag to touch only this secret's probes
         const probeFor = entry.Tags?.find((t) => t.Key === PROBE_TAG)?.Value;
         const tagged = probeFor === undefined || probeFor === secretArn;
-        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && tagged) arns.push(entry.ARN);
+        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && entry.Name !== keepName && tagged) arns.push(entry.ARN);
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -166,41 +178,63 @@ export class SecretsApi {
     return arns.length;
   }
 
-  public async createProbe(prefix: string, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
+  /**
+   * The probe secret `name` holding `secretString` (same KMS key as the rotated secret): created, or, when an
+   * earlier step of the rotation made it, checked and given `secretString` if it holds anything else. Returns its
+   * ARN. A failure here (CreateSecret denied, KMS key unusable) names the call.
+   */
+  public async ensureProbe(name: string, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
     this.remember(secretString);
-    const output = await this.call('CreateSecret', false, () => this.client.send(new CreateSecretCommand({
-      Name: probeName(prefix, secretArn),
-      Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
-      SecretString: secretString,
-      KmsKeyId: kmsKeyId,
-      Tags: [{ Key: PROBE_TAG, Value: secretArn }],
-    })));
-    if (!output.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
-    return output.ARN;
+    let created: { ARN?: string };
+    try {
+      created = await this.client.send(new CreateSecretCommand({
+        Name: name,
+        Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
+        SecretString: secretString,
+        KmsKeyId: kmsKeyId,
+        Tags: [{ Key: PROBE_TAG, Value: secretArn }],
+      }));
+    } catch (err) {
+      if (errorName(err) !== 'ResourceExistsException') {
+        throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${name}: ${describeSdkError(err, this.redactor, true)}`);
+      }
+      const existing = await this.call('GetSecretValue', true, () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
+      if (!existing.ARN) throw new RotationError('Secrets Manager GetSecretValue returned no ARN for the probe secret');
+      if (existing.SecretString !== secretString) {
+        await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({ SecretId: existing.ARN, SecretString: secretString, VersionStages: [AWSCURRENT] })));
+      }
+      return existing.ARN;
+    }
+    if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
+    return created.ARN;
   }
 
   public async deleteProbe(probeArn: string): Promise<void> {
     await this.call('DeleteSecret', true, () => this.client.send(new DeleteSecretCommand({ SecretId: probeArn, ForceDeleteWithoutRecovery: true })));
   }
 
+  /** Deletes a probe; a failure is left to the next attempt's cleanup (the first error is the one to report). */
+  public async deleteProbeQuietly(probeArn: string): Promise<void> {
+    try {
+      await this.deleteProbe(probeArn);
+    } catch {
+      // the next attempt removes the leftover probe
+    }
+  }
+
   /**
-   * Runs `fn` with a probe secret holding `secretString` (same KMS key as the rotated secret): leftovers of the
-   * secret are removed first, and the probe is force-deleted afterwards, also when `fn` fails.
+   * Runs `fn` with the probe secret `name` holding `secretString`, and force-deletes the probe afterwards, also
+   * when `fn` fails.
    */
   public async withProbe<T>(
-    config: HandlerConfig, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
+    name: string, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
   ): Promise<T> {
-    await this.deleteLeftoverProbes(config.probeSecretPrefix, secretArn);
-    const probeArn = await this.createProbe(config.probeSecretPrefix, secretArn, kmsKeyId, secretString);
+    const probeArn = await this.ensureProbe(name, secretArn, kmsKeyId, secretString);
     let result: T;
     try {
       result = await fn(probeArn);
     } catch (err) {
-      try {
-        await this.deleteProbe(probeArn);
-      } catch {
-        // the first error is the one to report; the next attempt removes the leftover probe
-      }
+      await this.deleteProbeQuietly(probeArn);
       throw err;
     }
     await this.deleteProbe(probeArn);

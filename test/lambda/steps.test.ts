@@ -5,7 +5,7 @@ import {
   PREVIOUS_VERSION, secretJson, TOKEN, World,
 } from './world';
 import { createHandler } from '../../lambda/rotation/index';
-import { probeNamePrefix } from '../../lambda/rotation/secrets';
+import { probeName, probeNamePrefix } from '../../lambda/rotation/secrets';
 
 let world: World;
 const event = (Step: string, token = TOKEN) => ({ SecretId: ARN, ClientRequestToken: token, Step });
@@ -88,7 +88,7 @@ describe('bad secrets: a clear error and nothing changed', () => {
     ['missing username', () => world.addSecret({ arn: ARN, current: secretJson({ password: CURRENT_PASSWORD }) }), /username is missing/],
     ['missing password', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app' }) }), /password is missing/],
     ['engine not redshift', () => world.addSecret({ arn: ARN, current: secretJson({ engine: 'postgres', username: 'app', password: CURRENT_PASSWORD }) }), /engine must be "redshift"/],
-    ['neither target', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, dbClusterIdentifier: undefined }) }), /found neither/],
+    ['neither target', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, dbClusterIdentifier: undefined }) }), /the secret names no cluster or workgroup: add dbClusterIdentifier \(a provisioned cluster\) or workgroupName/],
     ['both targets', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, workgroupName: 'wg' }) }), /found both/],
     ['alternating without masterarn', () => world.addSecret({
       arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD }), tags: { 'redshift-rotation:strategy': 'ALTERNATING_USERS' },
@@ -98,7 +98,7 @@ describe('bad secrets: a clear error and nothing changed', () => {
     }), /must be SINGLE_USER or ALTERNATING_USERS/],
     ['username with a quote', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'a"b', password: CURRENT_PASSWORD }) }), /username "a\\"b" must match/],
     ['username with SQL', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'x; drop user y', password: CURRENT_PASSWORD }) }), /username "x; drop user y" must match/],
-    ['mixed-case username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'App', password: CURRENT_PASSWORD }) }), /username "App" must match/],
+    ['mixed-case username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'App', password: CURRENT_PASSWORD }) }), /username "App" has upper-case letters; Redshift folds user names to lower case .*write "app" in the secret instead/],
     ['non-ASCII username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'ålice', password: CURRENT_PASSWORD }) }), /username "ålice" must match/],
     ['username too long for _clone', () => world.addSecret({
       arn: ARN, current: secretJson({ username: 'a'.repeat(122), password: CURRENT_PASSWORD, masterarn: MASTER_ARN }),
@@ -196,12 +196,13 @@ describe('testSecret', () => {
     await world.handler({ TEST_STATEMENTS: '["SELECT count(*) FROM orders","SELECT 2"]' })(event('testSecret'));
     expect(world.calls.filter((c) => !c.endsWith('DescribeStatement'))).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:ListSecrets', 'sm:CreateSecret',
+      'sm:ListSecrets', 'sm:CreateSecret', 'sm:GetSecretValue', // setSecret's probe, found and checked
       'rsd:ExecuteStatement', 'rsd:ExecuteStatement', 'rsd:ExecuteStatement',
       'sm:DeleteSecret',
     ]);
     const create = world.sm.commandCalls(CreateSecretCommand)[0].args[0].input;
-    expect(create.Name).toMatch(new RegExp(`^${probeNamePrefix('redshift-rotation-probe/', ARN)}-[0-9a-f]{8}$`));
+    expect(create.Name).toMatch(new RegExp(`^${probeNamePrefix('redshift-rotation-probe/', ARN)}-[0-9a-f]{16}$`));
+    expect(create.Name).toBe(probeName('redshift-rotation-probe/', ARN, TOKEN));
     expect(create.SecretString).toBe(world.stageValue(ARN, 'AWSPENDING'));
     expect(create.KmsKeyId).toBe('alias/app-key');
     expect(create.Tags).toEqual([{ Key: 'RotationProbeFor', Value: ARN }]);
