@@ -141,7 +141,7 @@ export class DataApi {
   }
 
   private async submit(operation: string, secretArn: string, sqls: readonly string[], send: () => Promise<{ Id?: string }>): Promise<string> {
-    this.deadline.require(`a ${operation}`, MIN_STATEMENT_MS);
+    this.deadline.require(operation, MIN_STATEMENT_MS);
     let output: { Id?: string };
     try {
       output = await withRetry(send, this.options.timing, undefined, this.deadline);

@@ -118,7 +118,7 @@ describe('time budget', () => {
     clock += 500;
     const err = await api({ deadline }).execute(target, SECRET, 'SELECT 1').catch((e) => e);
     expect(err).toBeInstanceOf(OutOfTimeError);
-    expect(err.message).toMatch(/^ran out of time: not starting a ExecuteStatement with 750 ms left/);
+    expect(err.message).toMatch(/^ran out of time: not starting ExecuteStatement with 750 ms left/);
     expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
   });
 

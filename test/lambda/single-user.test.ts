@@ -222,6 +222,30 @@ describe('SINGLE_USER setSecret', () => {
     expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
   });
 
+  test('an ALTER USER still running near the Lambda\'s deadline is cancelled, the probe deleted, the error says it ran out of time', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'HANG' } });
+    const start = world.clock;
+    const err = await world.handler()(event('setSecret'), { getRemainingTimeInMillis: () => 10_000 }).catch((e) => e);
+    expect(err.name).toBe('OutOfTimeError');
+    expect(err.message).toMatch(/setSecret failed for .*: ran out of time: Redshift statement .* had not finished .*it was cancelled/);
+    expect(world.clock - start).toBeLessThanOrEqual(8_000);
+    expect(world.calls).toContain('rsd:CancelStatement');
+    expect(world.calls.at(-1)).toBe('sm:DeleteSecret');
+    expect(world.liveProbes()).toEqual([]);
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+  });
+
+  test('no statement is started without the time to finish it', async () => {
+    singleUser();
+    await createPending();
+    const err = await world.handler()(event('setSecret'), { getRemainingTimeInMillis: () => 1_500 }).catch((e) => e);
+    expect(err.message).toMatch(/ran out of time: not starting ExecuteStatement/);
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+    expect(world.liveProbes()).toEqual([]);
+  });
+
   test('throttling is retried', async () => {
     singleUser();
     await createPending();

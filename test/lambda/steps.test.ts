@@ -139,6 +139,23 @@ describe('createSecret', () => {
     expectNothingLeaked(world);
   });
 
+  test('the event\'s RotationToken goes to PutSecretValue and into no log line or error', async () => {
+    singleUser();
+    world.startRotation();
+    const rotationToken = 'rt-0123456789-secret-token';
+    await world.handler()({ ...event('createSecret'), RotationToken: rotationToken });
+    expect(world.sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: ARN, ClientRequestToken: TOKEN, RotationToken: rotationToken });
+    expect(world.logLines.join('\n').includes(rotationToken)).toBe(false);
+    // and never in an error either
+    world.sm.on(PutSecretValueCommand).rejects(Object.assign(new Error(`token ${rotationToken} is not valid`), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const other = 'token-3333-4444';
+    world.startRotation(ARN, other);
+    const err = await world.handler()({ ...event('createSecret', other), RotationToken: rotationToken }).catch((e) => e);
+    expect(err.message).toMatch(/PutSecretValue failed: AccessDeniedException/);
+    expect(String(err.message).includes(rotationToken)).toBe(false);
+    expect(world.logLines.join('\n').includes(rotationToken)).toBe(false);
+  });
+
   test('running it twice changes nothing the second time', async () => {
     singleUser();
     world.startRotation();
