@@ -37,6 +37,8 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeout',
 ]);
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** A network error the SDK wrapped without a code or status ("AWS SDK error wrapper for TimeoutError: socket hang up"). */
+const NETWORK_MESSAGE = /\b(socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)\b/;
 
 /** Errors that retrying cannot fix, whatever their HTTP status (a failed login comes back as a server fault). */
 const NEVER_RETRIED = new Set([
@@ -56,7 +58,9 @@ export function isRetryable(err: unknown): boolean {
   const status = httpStatus(err);
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  const message = err && typeof err === 'object' ? (err as { message?: unknown }).message : undefined;
+  return status === undefined && typeof message === 'string' && NETWORK_MESSAGE.test(message);
 }
 
 /** The delay before attempt `attempt + 1` (attempt counts from 1): full jitter over an exponential ceiling. */

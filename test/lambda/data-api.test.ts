@@ -235,6 +235,11 @@ describe('retries', () => {
     expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
   });
 
+  test('a network error the SDK wraps without a code is retried', () => {
+    expect(isRetryable(Object.assign(new Error('AWS SDK error wrapper for TimeoutError: socket hang up'), { $metadata: {} }))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('socket hang up'), { $metadata: { httpStatusCode: 400 } }))).toBe(false);
+  });
+
   test('isRetryable', () => {
     expect(isRetryable(throttling(''))).toBe(true);
     expect(isRetryable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);

@@ -31,9 +31,10 @@ export interface RedshiftDataOptions {
   /** Delay before each statement starts, in ms. @default 0 */
   readonly statementLatencyMs?: number;
   /**
-   * How a login failure is reported: as a FAILED statement whose Error is PostgreSQL's
-   * (`FATAL: password authentication failed for user "x"`), or as a DatabaseConnectionException thrown by
-   * ExecuteStatement/BatchExecuteStatement. @default 'failed-statement'
+   * How a login failure is reported, in one of the two shapes the Data API documents for a statement that cannot
+   * run: a FAILED statement whose Error is Redshift's (`FATAL: password authentication failed for user "x"`), or
+   * an ExecuteStatementException / BatchExecuteStatementException thrown by the call, with that message.
+   * @default 'failed-statement'
    */
   readonly loginFailure?: 'failed-statement' | 'exception';
   readonly lambdaHost?: () => LambdaHost | undefined;
@@ -219,6 +220,11 @@ export class LocalRedshiftData {
       throw new AwsError('ResourceNotFoundException', `Workgroup ${input.WorkgroupName} not found.`);
     }
     if (input.DbUser !== undefined) throw new AwsError('ValidationException', 'DbUser authentication is not emulated by the local stack; use SecretArn.');
+    if (fault?.type === 'targetUnavailable') {
+      const what = hasCluster ? `Cluster ${input.ClusterIdentifier}` : `Workgroup ${input.WorkgroupName}`;
+      if (fault.state === 'paused') throw new AwsError('ValidationException', `${what} is not available to run statements: it is paused.`);
+      throw new AwsError('DatabaseConnectionException', `Connection to the database failed: ${what} could not be reached (connection timed out).`, 500);
+    }
     if (typeof input.Database !== 'string' || input.Database.length === 0) {
       throw new AwsError('ValidationException', 'Database must be specified when authenticating with Secrets Manager.');
     }
@@ -247,7 +253,7 @@ export class LocalRedshiftData {
       try {
         await c.connect();
       } catch (e) {
-        throw new AwsError('DatabaseConnectionException', pgError(e));
+        throw new AwsError(batch ? 'BatchExecuteStatementException' : 'ExecuteStatementException', pgError(e), 500);
       } finally {
         await c.end().catch(() => undefined);
       }
