@@ -423,7 +423,10 @@ export class LocalSecretsManager {
     const token = input.RotationToken;
     const issued = typeof token === 'string' && (this.issuedRotationTokens.get(out.ARN)?.has(token) ?? false);
     this.rotationTokens.push({
-      time: Date.now(), secretArn: out.ARN, versionId: out.VersionId, fromLambda,
+      time: Date.now(),
+      secretArn: out.ARN,
+      versionId: out.VersionId,
+      fromLambda,
       rotationToken: token === undefined ? 'absent' : issued ? 'issued' : 'unknown',
     });
     return out;
