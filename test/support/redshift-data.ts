@@ -89,6 +89,8 @@ const rawTypes = { getTypeParser: () => (v: string) => v };
 export class LocalRedshiftData {
   /** Delay before each statement starts, in ms (changeable at any time). */
   statementLatencyMs: number;
+  /** How a failed login is reported (changeable at any time); see {@link RedshiftDataOptions.loginFailure}. */
+  loginFailure: 'failed-statement' | 'exception';
   private readonly statements = new Map<string, Statement>();
   private readonly clientTokens = new Map<string, { id: string; key: string }>();
   private readonly typeNames = new Map<number, string>();
@@ -98,6 +100,7 @@ export class LocalRedshiftData {
 
   constructor(private readonly options: RedshiftDataOptions) {
     this.statementLatencyMs = options.statementLatencyMs ?? 0;
+    this.loginFailure = options.loginFailure ?? 'failed-statement';
   }
 
   get url(): string {
@@ -248,7 +251,7 @@ export class LocalRedshiftData {
       throw new AwsError('ActiveStatementsExceededException', 'The number of active statements exceeds the limit.');
     }
     const credentials = this.readSecret(input.SecretArn, input);
-    if (this.options.loginFailure === 'exception') {
+    if (this.loginFailure === 'exception') {
       const c = this.connect(credentials.username, credentials.password, input.Database);
       try {
         await c.connect();
@@ -317,7 +320,8 @@ export class LocalRedshiftData {
   private async run(st: Statement): Promise<void> {
     await new Promise((r) => setImmediate(r));
     const latency = this.statementLatencyMs + (st.fault?.type === 'latency' ? st.fault.ms : 0);
-    if (latency > 0) await sleep(latency);
+    // a statement waiting to start ends as soon as it is cancelled (CancelStatement does not wait for the latency)
+    for (const until = Date.now() + latency; !st.cancelled && Date.now() < until;) await sleep(Math.min(20, until - Date.now()));
     if (st.cancelled) return this.abort(st, 'Query cancelled on user\'s request');
     this.setStatus(st, 'PICKED');
     for (const s of st.subs) this.setStatus(s, 'PICKED');
