@@ -10,9 +10,9 @@
  * - the RotationToken the service sends reaches PutSecretValue.
  */
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import type { FaultAction } from '../support/faults';
 import { E2e, FAST_ENV, LoginClient, newPassword } from './helpers';
 import type { Strategy, Target, UserSecret } from './helpers';
+import type { FaultAction } from '../support/faults';
 
 let e: E2e;
 const PROBE_PREFIX = 'redshift-rotation-probe/';
