@@ -234,6 +234,21 @@ describe('CancelStatement, WaitTimeSeconds, limits', () => {
     await expect(data.send(new CancelStatementCommand({ Id }))).rejects.toBeInstanceOf(ValidationException);
   });
 
+  test('a statement still waiting to start (statement latency) is cancelled at once: ABORTED, never run', async () => {
+    stack.redshiftData.statementLatencyMs = 10_000;
+    try {
+      const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT 1' }));
+      const t = Date.now();
+      expect((await data.send(new CancelStatementCommand({ Id }))).Status).toBe(true);
+      expect(Date.now() - t).toBeLessThan(2000);
+      const d = await data.send(new DescribeStatementCommand({ Id }));
+      expect(d.Status).toBe('ABORTED');
+      expect(d.RedshiftQueryId).toBe(0);
+    } finally {
+      stack.redshiftData.statementLatencyMs = 0;
+    }
+  });
+
   test('WaitTimeSeconds returns the current status when the statement is slower; 0-30 only', async () => {
     const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT pg_sleep(1.5)' }));
     const t = Date.now();
