@@ -81,7 +81,7 @@ export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent, co
       step = valid.Step;
       const config = parseConfig(deps.env ?? process.env);
       const { sm, rsd } = clients(deps);
-      const secrets = new SecretsApi(sm, redactor);
+      const secrets = new SecretsApi(sm, redactor, { timing, deadline });
       const data = new DataApi(rsd, { pollMs: config.statementPollMs, timeoutMs: config.statementTimeoutMs, timing, redactor, deadline });
       const entry = await enter({
         secretId: valid.SecretId, token: valid.ClientRequestToken, rotationToken: valid.RotationToken, step: valid.Step, config, secrets, data,

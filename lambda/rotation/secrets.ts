@@ -18,13 +18,20 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { HandlerConfig } from './config';
-import { describeSdkError, errorName, Redactor, RotationError } from './errors';
+import { describeSdkError, errorMessage, errorName, Redactor, RotationError } from './errors';
 import { passwordProblems, punctuationAllowed, REDSHIFT_FORBIDDEN_CHARACTERS } from './password';
+import { Deadline, REAL_TIMING, Timing } from './retry';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 export const PROBE_TAG = 'RotationProbeFor';
+/**
+ * Waits before CreateSecret is tried again on a probe name whose secret was force-deleted a moment ago: "Secrets
+ * Manager performs the actual deletion with an asynchronous background process ... If you delete a secret and then
+ * immediately create a secret with the same name, use appropriate back off and retry logic" (DeleteSecret).
+ */
+export const RECREATE_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
 /**
  * The reference functions' entry checks: rotation enabled, the token a version of the secret, already AWSCURRENT
@@ -65,7 +72,13 @@ export function probeName(prefix: string, secretArn: string, token: string, purp
 }
 
 export class SecretsApi {
-  constructor(private readonly client: SecretsManagerClient, private readonly redactor: Redactor) {}
+  private readonly timing: Timing;
+  private readonly deadline: Deadline;
+
+  constructor(private readonly client: SecretsManagerClient, private readonly redactor: Redactor, options: { timing?: Timing; deadline?: Deadline } = {}) {
+    this.timing = options.timing ?? REAL_TIMING;
+    this.deadline = options.deadline ?? Deadline.none(this.timing);
+  }
 
   private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
     try {
@@ -187,7 +200,7 @@ export class SecretsApi {
     this.remember(secretString);
     let created: { ARN?: string };
     try {
-      created = await this.client.send(new CreateSecretCommand({
+      created = await this.createWithRetry(new CreateSecretCommand({
         Name: name,
         Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
         SecretString: secretString,
@@ -207,6 +220,20 @@ export class SecretsApi {
     }
     if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
     return created.ARN;
+  }
+
+  /** CreateSecret, tried again while the name still belongs to a secret being deleted (as long as time allows). */
+  private async createWithRetry(command: CreateSecretCommand): Promise<{ ARN?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.client.send(command);
+      } catch (err) {
+        const beingDeleted = errorName(err) === 'InvalidRequestException' && /scheduled for deletion/i.test(errorMessage(err));
+        const delay = RECREATE_DELAYS_MS[attempt];
+        if (!beingDeleted || delay === undefined || this.deadline.remainingMs() <= delay) throw err;
+        await this.timing.sleep(delay);
+      }
+    }
   }
 
   public async deleteProbe(probeArn: string): Promise<void> {

@@ -185,6 +185,31 @@ describe('no lockout when probes cannot be made', () => {
   });
 });
 
+describe('probe names are reused per rotation token', () => {
+  test('SINGLE_USER: the retry makes its probe again while the service still deletes the previous one in the background', async () => {
+    const user = await rotatedUser('SINGLE_USER');
+    e.stack.secretsManager.forceDeletePurgeMs = 600;
+    const since = e.lastSeq();
+    try {
+      // the first ALTER USER fails: setSecret deletes its probe, and the service's retry (20 ms later) needs the same name
+      e.stack.faults.inject({
+        service: 'redshift-data', operation: 'ExecuteStatement', step: 'setSecret', secretId: user.arn, sql: /^ALTER USER/,
+        action: { type: 'statementFailed', error: 'ERROR: could not serialize access due to concurrent update' },
+      });
+      const r = await e.rotate(user.arn);
+      expect(r.event.type).toBe('RotationSucceeded');
+      expect(e.eventsOf(r.token).filter((x) => x.type === 'RotationAttemptFailed').map((x) => x.step)).toEqual(['setSecret']);
+      const creates = e.lambdaCalls(user.arn, since).filter((c) => c.operation === 'CreateSecret');
+      expect(creates.length).toBeGreaterThanOrEqual(3); // the first attempt's, then at least one refused and one made
+      expect(await e.versionLogsIn(user.arn)).toBe(true);
+    } finally {
+      e.stack.secretsManager.forceDeletePurgeMs = 0;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await e.probeSecrets()).toEqual([]);
+  });
+});
+
 describe('time budgets', () => {
   test('a slow Data API and a 5 s Lambda timeout: the handler stops in time, cancels, deletes its probe; a later rotation succeeds', async () => {
     const fn = e.stack.functionArn('short-timeout');

@@ -58,6 +58,19 @@ describe('SINGLE_USER setSecret', () => {
     expectNothingLeaked(world, err);
   });
 
+  test('a probe name still being deleted (a force-deleted probe of the same token) is created again after a back-off', async () => {
+    singleUser();
+    await createPending();
+    world.createSecretFailures.push(Object.assign(new Error('You can\'t create this secret because a secret with this name is already scheduled for deletion.'), {
+      name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 },
+    }));
+    await world.handler()(event('setSecret'));
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 2);
+    expect(world.sleeps).toContain(250);
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.liveProbes().length).toBe(1);
+  });
+
   test('a failing ALTER USER deletes the probe it made', async () => {
     singleUser();
     await createPending();

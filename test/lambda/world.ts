@@ -103,6 +103,8 @@ export class World {
    * (the two documented shapes), or a DatabaseConnectionException without Redshift's message (not a failed login)
    */
   public loginFailureAs: 'FAILED' | 'ExecuteStatementException' | 'DatabaseConnectionException' = 'FAILED';
+  /** errors the next CreateSecret calls throw, in order */
+  public createSecretFailures: Error[] = [];
   private passwordIndex = 0;
   private probeCounter = 0;
   public clock = 0;
@@ -288,6 +290,8 @@ export class World {
     });
     this.sm.on(CreateSecretCommand).callsFake((input) => {
       log('CreateSecret');
+      const failure = this.createSecretFailures.shift();
+      if (failure) throw failure;
       if ([...this.secrets.values()].some((x) => !x.deleted && x.name === input.Name)) {
         throw new ResourceExistsException({ message: `The operation failed because the secret ${input.Name} already exists.`, $metadata: { httpStatusCode: 400 } });
       }

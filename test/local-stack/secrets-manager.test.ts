@@ -235,3 +235,22 @@ describe('RotationToken', () => {
     expect(JSON.stringify(stack.secretsManager.rotationTokens).includes('made-up-token')).toBe(false);
   });
 });
+
+describe('force deletion in the background (forceDeletePurgeMs)', () => {
+  test('the name stays "scheduled for deletion" for a while, then can be used again', async () => {
+    stack.secretsManager.forceDeletePurgeMs = 300;
+    try {
+      const { ARN } = await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' }));
+      await sm.send(new DeleteSecretCommand({ SecretId: ARN, ForceDeleteWithoutRecovery: true }));
+      const err = await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' })).catch((x) => x);
+      expect(err).toBeInstanceOf(InvalidRequestException);
+      expect(err.message).toMatch(/already scheduled for deletion/);
+      // a second force delete while it is being purged is accepted, as the service does
+      await sm.send(new DeleteSecretCommand({ SecretId: ARN, ForceDeleteWithoutRecovery: true }));
+      await new Promise((r) => setTimeout(r, 400));
+      await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' }));
+    } finally {
+      stack.secretsManager.forceDeletePurgeMs = 0;
+    }
+  });
+});

@@ -55,6 +55,8 @@ export interface SecretsManagerOptions {
   readonly rotationRetries?: number;
   /** Delay before each retry in ms. @default 200 */
   readonly rotationRetryDelayMs?: number;
+  /** How long a force-deleted secret's name stays taken, ms. @default 0 */
+  readonly forceDeletePurgeMs?: number;
   readonly lambdaHost?: () => LambdaHost | undefined;
 }
 
@@ -110,6 +112,12 @@ export class LocalSecretsManager {
   readonly events: RotationLifecycleEvent[] = [];
   /** Every PutSecretValue call and whether it carried the RotationToken the service gave the rotation function. */
   readonly rotationTokens: RotationTokenRecord[] = [];
+  /**
+   * How long a force-deleted secret stays "scheduled for deletion" (its name taken, reads refused) before it is
+   * purged, ms: "Secrets Manager performs the actual deletion with an asynchronous background process, so there
+   * might be a short delay before the secret is permanently deleted" (DeleteSecret). 0: at once.
+   */
+  forceDeletePurgeMs: number;
   /** RotationTokens issued to rotation invocations, per secret ARN (kept in memory only, never logged). */
   private readonly issuedRotationTokens = new Map<string, Set<string>>();
   /** Name prefixes on which CreateSecret is denied (an IAM policy without the permission). */
@@ -122,7 +130,9 @@ export class LocalSecretsManager {
   private readonly eventWaiters = new Set<() => void>();
   private stopping = false;
 
-  constructor(private readonly options: SecretsManagerOptions) {}
+  constructor(private readonly options: SecretsManagerOptions) {
+    this.forceDeletePurgeMs = options.forceDeletePurgeMs ?? 0;
+  }
 
   /** The endpoint URL (after start). */
   get url(): string {
@@ -542,7 +552,13 @@ export class LocalSecretsManager {
     }
     const now = Date.now();
     if (force) {
-      this.secrets.delete(s.arn);
+      if (this.forceDeletePurgeMs > 0) {
+        s.deleted ??= now;
+        s.deletionDate = now + this.forceDeletePurgeMs;
+        setTimeout(() => { if (this.secrets.get(s.arn) === s) this.secrets.delete(s.arn); }, this.forceDeletePurgeMs).unref();
+      } else {
+        this.secrets.delete(s.arn);
+      }
       return { ARN: s.arn, Name: s.name, DeletionDate: epoch(now) };
     }
     if (s.deleted !== undefined) {
