@@ -75,7 +75,11 @@ export class SecretsApi {
   private readonly timing: Timing;
   private readonly deadline: Deadline;
 
-  constructor(private readonly client: SecretsManagerClient, private readonly redactor: Redactor, options: { timing?: Timing; deadline?: Deadline } = {}) {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly redactor: Redactor,
+    options: { timing?: Timing; deadline?: Deadline } = {},
+  ) {
     this.timing = options.timing ?? REAL_TIMING;
     this.deadline = options.deadline ?? Deadline.none(this.timing);
   }

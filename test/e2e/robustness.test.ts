@@ -193,7 +193,11 @@ describe('probe names are reused per rotation token', () => {
     try {
       // the first ALTER USER fails: setSecret deletes its probe, and the service's retry (20 ms later) needs the same name
       e.stack.faults.inject({
-        service: 'redshift-data', operation: 'ExecuteStatement', step: 'setSecret', secretId: user.arn, sql: /^ALTER USER/,
+        service: 'redshift-data',
+        operation: 'ExecuteStatement',
+        step: 'setSecret',
+        secretId: user.arn,
+        sql: /^ALTER USER/,
         action: { type: 'statementFailed', error: 'ERROR: could not serialize access due to concurrent update' },
       });
       const r = await e.rotate(user.arn);
