@@ -7,7 +7,7 @@ import { DataApi } from './data-api';
 import { RotationError } from './errors';
 import { Step } from './event';
 import { checkUsernameForStrategy, DataApiTarget, dataApiTarget, parseRedshiftSecret, RedshiftSecret, resolveStrategy, Strategy, STRATEGY_TAG } from './secret';
-import { AWSCURRENT, AWSPENDING, entryCheck, probeName, SecretsApi, tagValue } from './secrets';
+import { AWSCURRENT, AWSPENDING, entryCheck, probeName, ProbeSpec, SecretsApi, tagValue } from './secrets';
 
 export interface RotationContext {
   readonly step: Step;
@@ -66,7 +66,8 @@ export async function pendingString(ctx: RotationContext, allowMissing: boolean)
   return ctx.secrets.secretString(ctx.arn, { versionId: ctx.token, stage: AWSPENDING }, AWSPENDING, allowMissing);
 }
 
-/** The name of this rotation's probe secret (`purpose` for another version than AWSPENDING). */
-export function probeNameFor(ctx: RotationContext, purpose?: string): string {
-  return probeName(ctx.config.probeSecretPrefix, ctx.arn, ctx.token, purpose);
+/** This rotation's probe secret (`purpose` for another version than AWSPENDING). */
+export function probeFor(ctx: RotationContext, purpose?: string): ProbeSpec {
+  const prefix = ctx.config.probeSecretPrefix;
+  return { prefix, name: probeName(prefix, ctx.arn, ctx.token, purpose), rotationName: probeName(prefix, ctx.arn, ctx.token) };
 }

@@ -71,6 +71,16 @@ export function probeName(prefix: string, secretArn: string, token: string, purp
   return `${probeNamePrefix(prefix, secretArn)}-${tokenHash}${purpose ? `-${purpose}` : ''}`;
 }
 
+/** A probe secret of a rotation. */
+export interface ProbeSpec {
+  /** PROBE_SECRET_PREFIX */
+  readonly prefix: string;
+  /** the probe's name */
+  readonly name: string;
+  /** the name every probe of this rotation (secret and token) starts with: kept when leftovers are removed */
+  readonly rotationName: string;
+}
+
 export class SecretsApi {
   private readonly timing: Timing;
   private readonly deadline: Deadline;
@@ -172,9 +182,10 @@ export class SecretsApi {
   }
 
   /**
-   * Force-deletes the probes of `secretArn` an earlier attempt left behind (all but `keepName`); returns how many.
+   * Force-deletes the probes of `secretArn` an earlier attempt left behind: all whose names do not start with
+   * `keepPrefix` (the current rotation's); returns how many.
    */
-  public async deleteLeftoverProbes(prefix: string, secretArn: string, keepName?: string): Promise<number> {
+  public async deleteLeftoverProbes(prefix: string, secretArn: string, keepPrefix?: string): Promise<number> {
     const namePrefix = probeNamePrefix(prefix, secretArn);
     const arns: string[] = [];
     let nextToken: string | undefined;
@@ -187,7 +198,8 @@ export class SecretsApi {
         // the name filter matches prefixes; check it and the tag to touch only this secret's probes
         const probeFor = entry.Tags?.find((t) => t.Key === PROBE_TAG)?.Value;
         const tagged = probeFor === undefined || probeFor === secretArn;
-        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && entry.Name !== keepName && tagged) arns.push(entry.ARN);
+        const kept = keepPrefix !== undefined && entry.Name?.startsWith(keepPrefix) === true;
+        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && !kept && tagged) arns.push(entry.ARN);
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -196,34 +208,51 @@ export class SecretsApi {
   }
 
   /**
-   * The probe secret `name` holding `secretString` (same KMS key as the rotated secret): created, or, when an
-   * earlier step of the rotation made it, checked and given `secretString` if it holds anything else. Returns its
-   * ARN. A failure here (CreateSecret denied, KMS key unusable) names the call.
+   * The probe secret `probe.name` holding `secretString` (same KMS key as the rotated secret). When an earlier step
+   * of the rotation made it (SINGLE_USER's setSecret keeps it for testSecret), it is found by name, checked, and
+   * given `secretString` if it holds anything else: one call. Otherwise probes of earlier attempts are removed and
+   * it is created. Returns its ARN. A failure to create it (CreateSecret denied, KMS key unusable) names the call.
    */
-  public async ensureProbe(name: string, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
+  public async ensureProbe(probe: ProbeSpec, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
     this.remember(secretString);
+    const found = await this.existingProbe(probe.name, secretString);
+    if (found) return found;
+    await this.deleteLeftoverProbes(probe.prefix, secretArn, probe.rotationName);
     let created: { ARN?: string };
     try {
       created = await this.createWithRetry(new CreateSecretCommand({
-        Name: name,
+        Name: probe.name,
         Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
         SecretString: secretString,
         KmsKeyId: kmsKeyId,
         Tags: [{ Key: PROBE_TAG, Value: secretArn }],
       }));
     } catch (err) {
-      if (errorName(err) !== 'ResourceExistsException') {
-        throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${name}: ${describeSdkError(err, this.redactor, true)}`);
-      }
-      const existing = await this.call('GetSecretValue', true, () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
-      if (!existing.ARN) throw new RotationError('Secrets Manager GetSecretValue returned no ARN for the probe secret');
-      if (existing.SecretString !== secretString) {
-        await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({ SecretId: existing.ARN, SecretString: secretString, VersionStages: [AWSCURRENT] })));
-      }
-      return existing.ARN;
+      const raced = errorName(err) === 'ResourceExistsException' ? await this.existingProbe(probe.name, secretString) : undefined;
+      if (raced) return raced;
+      throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${probe.name}: ${describeSdkError(err, this.redactor, true)}`);
     }
     if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
     return created.ARN;
+  }
+
+  /** The ARN of the probe `name` if it exists, holding `secretString` (put there if it held anything else). */
+  private async existingProbe(name: string, secretString: string): Promise<string | undefined> {
+    let existing: { ARN?: string; SecretString?: string };
+    try {
+      existing = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+    } catch (err) {
+      // not there, or still being deleted
+      if (errorName(err) === 'ResourceNotFoundException' || errorName(err) === 'InvalidRequestException') return undefined;
+      throw new RotationError(`Secrets Manager GetSecretValue failed for the probe secret ${name}: ${describeSdkError(err, this.redactor, true)}`);
+    }
+    if (!existing.ARN) throw new RotationError('Secrets Manager GetSecretValue returned no ARN for the probe secret');
+    if (existing.SecretString !== secretString) {
+      await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
+        SecretId: existing.ARN, SecretString: secretString, VersionStages: [AWSCURRENT],
+      })));
+    }
+    return existing.ARN;
   }
 
   /** CreateSecret, tried again while the name still belongs to a secret being deleted (as long as time allows). */
@@ -254,13 +283,13 @@ export class SecretsApi {
   }
 
   /**
-   * Runs `fn` with the probe secret `name` holding `secretString`, and force-deletes the probe afterwards, also
+   * Runs `fn` with the probe secret `probe.name` holding `secretString`, and force-deletes the probe afterwards, also
    * when `fn` fails.
    */
   public async withProbe<T>(
-    name: string, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
+    probe: ProbeSpec, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
   ): Promise<T> {
-    const probeArn = await this.ensureProbe(name, secretArn, kmsKeyId, secretString);
+    const probeArn = await this.ensureProbe(probe, secretArn, kmsKeyId, secretString);
     let result: T;
     try {
       result = await fn(probeArn);

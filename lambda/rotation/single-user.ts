@@ -7,7 +7,7 @@
  * deleted when setSecret fails. When AWSCURRENT no longer logs in (a failed login, and only that), the pending or
  * the previous password may be the live one: each is tried through a probe, and the one that works is used.
  */
-import { pendingString, probeNameFor, RotationContext } from './context';
+import { pendingString, probeFor, RotationContext } from './context';
 import { LoginFailedError, RotationError } from './errors';
 import { checkPendingFitsCurrent, parseRedshiftSecret } from './secret';
 import { AWSPENDING, AWSPREVIOUS, versionWithStage } from './secrets';
@@ -32,11 +32,9 @@ export async function setSecretSingleUser(ctx: RotationContext): Promise<SingleU
   const pending = parseRedshiftSecret(pendingValue, AWSPENDING);
   checkPendingFitsCurrent(ctx.current, pending, 'SINGLE_USER');
 
-  const name = probeNameFor(ctx);
-  await ctx.secrets.deleteLeftoverProbes(ctx.config.probeSecretPrefix, ctx.arn, name);
   let probeArn: string;
   try {
-    probeArn = await ctx.secrets.ensureProbe(name, ctx.arn, ctx.description.KmsKeyId, pendingValue);
+    probeArn = await ctx.secrets.ensureProbe(probeFor(ctx), ctx.arn, ctx.description.KmsKeyId, pendingValue);
   } catch (err) {
     throw new RotationError(`the password was not changed: the new one could not be tested or recovered without a probe secret (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -63,7 +61,7 @@ async function alterOrRecover(ctx: RotationContext, probeArn: string, pendingVal
   if (previousVersion !== undefined && previousVersion !== ctx.token) {
     const previousValue = (await ctx.secrets.secretString(ctx.arn, { versionId: previousVersion }, AWSPREVIOUS))!;
     checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(previousValue, AWSPREVIOUS), 'SINGLE_USER', AWSPREVIOUS);
-    const altered = !await ctx.secrets.withProbe(probeNameFor(ctx, 'previous'), ctx.arn, ctx.description.KmsKeyId, previousValue,
+    const altered = !await ctx.secrets.withProbe(probeFor(ctx, 'previous'), ctx.arn, ctx.description.KmsKeyId, previousValue,
       (previousProbe) => loginFails(() => ctx.data.execute(ctx.target, previousProbe, alter)));
     if (altered) return 'altered-with-previous';
   }

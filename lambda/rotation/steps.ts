@@ -1,7 +1,7 @@
 /**
  * The steps both strategies share: createSecret, testSecret and finishSecret.
  */
-import { probeNameFor, RotationContext, pendingString } from './context';
+import { probeFor, RotationContext, pendingString } from './context';
 import { errorMessage, RotationError } from './errors';
 import { alternateUsername, checkPendingFitsCurrent, parseRedshiftSecret, pendingSecretString } from './secret';
 import { AWSCURRENT, AWSPENDING, versionWithStage } from './secrets';
@@ -17,8 +17,9 @@ export async function createSecret(ctx: RotationContext): Promise<void> {
 
 /**
  * `SELECT 1` and each configured test statement as the pending credentials, through the rotation's probe secret
- * (the one SINGLE_USER's setSecret made and kept, checked, or a new one); the probe is deleted at the end, also when
- * a test fails, and probes of earlier attempts are removed first.
+ * (the one SINGLE_USER's setSecret made and kept, found by name and checked: no other call in the single-user
+ * window; else a new one, after the probes of earlier attempts are removed); the probe is deleted at the end, also
+ * when a test fails.
  *
  * RotateSecret with RotateImmediately=false "tests the rotation configuration by running the testSecret step": the
  * service stages an AWSPENDING version without a value and removes it afterwards. Then there are no new credentials
@@ -31,9 +32,7 @@ export async function testSecret(ctx: RotationContext): Promise<void> {
     return;
   }
   checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
-  const name = probeNameFor(ctx);
-  await ctx.secrets.deleteLeftoverProbes(ctx.config.probeSecretPrefix, ctx.arn, name);
-  await ctx.secrets.withProbe(name, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
+  await ctx.secrets.withProbe(probeFor(ctx), ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
     await ctx.data.execute(ctx.target, probeArn, SELECT_ONE);
     try {
       for (const sql of ctx.config.testStatements) await ctx.data.execute(ctx.target, probeArn, sql);

@@ -213,7 +213,7 @@ describe('testSecret', () => {
     await world.handler({ TEST_STATEMENTS: '["SELECT count(*) FROM orders","SELECT 2"]' })(event('testSecret'));
     expect(world.calls.filter((c) => !c.endsWith('DescribeStatement'))).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:ListSecrets', 'sm:CreateSecret', 'sm:GetSecretValue', // setSecret's probe, found and checked
+      'sm:GetSecretValue', // setSecret's probe, found by name and checked: nothing else before the tests
       'rsd:ExecuteStatement', 'rsd:ExecuteStatement', 'rsd:ExecuteStatement',
       'sm:DeleteSecret',
     ]);
@@ -231,12 +231,17 @@ describe('testSecret', () => {
     expect(world.liveProbes()).toEqual([]);
   });
 
-  test('probes left by an earlier crash are removed first; other secrets\' probes are left alone', async () => {
-    await prepared();
+  test('probes left by an earlier crash are removed before a probe is made; other secrets\' probes are left alone', async () => {
+    singleUser();
+    world.startRotation();
+    await world.handler()(event('createSecret'));
     const prefix = probeNamePrefix('redshift-rotation-probe/', ARN);
     world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${prefix}-deadbeef-AAA`, current: '{}', tags: { RotationProbeFor: ARN } });
     const other = probeNamePrefix('redshift-rotation-probe/', 'arn:other');
     world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${other}-cafebabe-BBB`, current: '{}', tags: { RotationProbeFor: 'arn:other' } });
+    await world.handler()(event('setSecret'));
+    expect(world.liveProbes().map((s) => s.name).sort()).toEqual([`${other}-cafebabe-BBB`, probeName('redshift-rotation-probe/', ARN, TOKEN)].sort());
+    expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 1);
     await world.handler()(event('testSecret'));
     expect(world.liveProbes().map((s) => s.name)).toEqual([`${other}-cafebabe-BBB`]);
     expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 2);
