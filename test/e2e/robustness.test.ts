@@ -22,24 +22,15 @@ const probePasswords: string[] = [];
 
 beforeAll(async () => {
   e = await E2e.start({ rotationRetries: 1 });
-  // watch what the local Secrets Manager is asked to store in probe secrets
-  const sm = e.stack.secretsManager as unknown as Record<string, (...args: any[]) => unknown>;
-  const record = (name: unknown, secretString: unknown) => {
-    if (typeof name !== 'string' || typeof secretString !== 'string') return;
-    if (!name.startsWith(PROBE_PREFIX) && !name.includes(`:secret:${PROBE_PREFIX}`)) return;
+  // watch what the local Secrets Manager stores in probe secrets
+  e.stack.secretsManager.onSecretStringStored = (name, secretString) => {
+    if (!name.startsWith(PROBE_PREFIX)) return;
     try {
       probePasswords.push(String(JSON.parse(secretString).password));
     } catch {
       probePasswords.push(secretString);
     }
   };
-  for (const op of ['createSecret', 'putSecretValue'] as const) {
-    const original = sm[op].bind(sm);
-    sm[op] = (input: any, ...rest: unknown[]) => {
-      record(op === 'createSecret' ? input?.Name : input?.SecretId, input?.SecretString);
-      return original(input, ...rest);
-    };
-  }
 }, 120_000);
 
 afterAll(async () => {
@@ -112,6 +103,8 @@ describe('failures that are not a failed login are reported as what they are', (
     }
     // no probe ever held AWSPREVIOUS (or AWSCURRENT); none is left
     const made = probePasswords.slice(probesBefore);
+    // SINGLE_USER made its AWSPENDING probe before ALTER USER in each attempt; ALTERNATING_USERS stopped before testSecret
+    expect(made.length).toBe(strategy === 'SINGLE_USER' ? 2 : 0);
     expect(made.some((p) => p === previous.password)).toBe(false);
     expect(made.some((p) => p === current.password)).toBe(false);
     expect(await e.probeSecrets()).toEqual([]);

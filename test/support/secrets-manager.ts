@@ -120,6 +120,11 @@ export class LocalSecretsManager {
   forceDeletePurgeMs: number;
   /** RotationTokens issued to rotation invocations, per secret ARN (kept in memory only, never logged). */
   private readonly issuedRotationTokens = new Map<string, Set<string>>();
+  /**
+   * Test hook: called with the secret's name and the SecretString of every new version CreateSecret or
+   * PutSecretValue stores (e.g. to check what probe secrets held). Unset by default; a test must never print it.
+   */
+  onSecretStringStored?: (secretName: string, secretString: string) => void;
   /** Name prefixes on which CreateSecret is denied (an IAM policy without the permission). */
   private readonly createDenied = new Set<string>();
   private readonly secrets = new Map<string, Secret>();
@@ -360,6 +365,7 @@ export class LocalSecretsManager {
     };
     if (value) secret.versions.set(token, { id: token, value, stages: new Set([AWSCURRENT]), created: now });
     this.secrets.set(secret.arn, secret);
+    if (value?.SecretString !== undefined) this.onSecretStringStored?.(name, value.SecretString);
     return { ARN: secret.arn, Name: name, VersionId: value ? token : undefined };
   }
 
@@ -423,6 +429,7 @@ export class LocalSecretsManager {
     const v: Version = existing ?? { id: token, stages: new Set(), created: Date.now() };
     v.value = value;
     s.versions.set(token, v);
+    if (value.SecretString !== undefined) this.onSecretStringStored?.(s.name, value.SecretString);
     for (const stage of stages) this.attachStage(s, v, stage);
     s.lastChanged = Date.now();
     return { ARN: s.arn, Name: s.name, VersionId: token, VersionStages: [...v.stages] };
