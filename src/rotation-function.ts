@@ -18,6 +18,8 @@ const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
 /** What a rotation grants the function for its target, and for a master secret the function does not rotate. */
 const RUN_STATEMENT_ACTIONS = ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'];
 const MASTER_SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+/** What the function needs besides one statement of `statementTimeout`: `statementTimeout + this <= timeout`. */
+const STATEMENT_TIMEOUT_SPARE = Duration.seconds(30);
 
 /**
  * A function that rotates Redshift secrets: a `RedshiftRotationFunction` of this app or one imported by ARN.
@@ -138,12 +140,16 @@ export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
   /**
    * How long one SQL statement may run before it is cancelled and the step fails.
    *
+   * It must fit in `timeout` with 30 seconds to spare (for the Secrets Manager calls, the probe secret and the
+   * cleanup the function keeps time for): `statementTimeout + 30 seconds <= timeout`. The function also stops
+   * waiting for a statement when the invocation's own time runs out.
+   *
    * @default Duration.minutes(1)
    */
   readonly statementTimeout?: Duration;
 
   /**
-   * The Lambda function's timeout.
+   * The Lambda function's timeout. At least `statementTimeout` plus 30 seconds.
    *
    * @default Duration.minutes(5)
    */
@@ -837,6 +843,15 @@ export function validateFunctionProps(props: RedshiftRotationFunctionProps): voi
     if (ms < 1000 || ms > 840_000) {
       throw new Error(`statementTimeout: must be between 1 second and 14 minutes, got ${props.statementTimeout.toHumanString()}`);
     }
+  }
+  const statementTimeout = props.statementTimeout ?? Duration.minutes(1);
+  const timeout = props.timeout ?? Duration.minutes(5);
+  if (!statementTimeout.isUnresolved() && !timeout.isUnresolved()
+    && statementTimeout.toMilliseconds() + STATEMENT_TIMEOUT_SPARE.toMilliseconds() > timeout.toMilliseconds()) {
+    throw new Error(`statementTimeout: ${statementTimeout.toHumanString()}${props.statementTimeout ? '' : ' (the default)'} does not fit in timeout `
+      + `(${timeout.toHumanString()}${props.timeout ? '' : ', the default'}): one statement may run that long and the function needs `
+      + `${STATEMENT_TIMEOUT_SPARE.toHumanString()} more for its Secrets Manager calls, its probe secret and cleanup; make timeout at least `
+      + `statementTimeout plus ${STATEMENT_TIMEOUT_SPARE.toHumanString()}, or lower statementTimeout`);
   }
 }
 

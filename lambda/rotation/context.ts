@@ -7,11 +7,13 @@ import { DataApi } from './data-api';
 import { RotationError } from './errors';
 import { Step } from './event';
 import { checkUsernameForStrategy, DataApiTarget, dataApiTarget, parseRedshiftSecret, RedshiftSecret, resolveStrategy, Strategy, STRATEGY_TAG } from './secret';
-import { AWSCURRENT, AWSPENDING, entryCheck, SecretsApi, tagValue } from './secrets';
+import { AWSCURRENT, AWSPENDING, entryCheck, probeName, ProbeSpec, SecretsApi, tagValue } from './secrets';
 
 export interface RotationContext {
   readonly step: Step;
   readonly token: string;
+  /** the event's RotationToken, passed to PutSecretValue; never logged */
+  readonly rotationToken?: string;
   readonly config: HandlerConfig;
   readonly secrets: SecretsApi;
   readonly data: DataApi;
@@ -34,6 +36,7 @@ export type Entry =
 export async function enter(args: {
   readonly secretId: string;
   readonly token: string;
+  readonly rotationToken?: string;
   readonly step: Step;
   readonly config: HandlerConfig;
   readonly secrets: SecretsApi;
@@ -61,4 +64,10 @@ export async function enter(args: {
 /** The AWSPENDING version of the token, or undefined when it has no value yet. */
 export async function pendingString(ctx: RotationContext, allowMissing: boolean): Promise<string | undefined> {
   return ctx.secrets.secretString(ctx.arn, { versionId: ctx.token, stage: AWSPENDING }, AWSPENDING, allowMissing);
+}
+
+/** This rotation's probe secret (`purpose` for another version than AWSPENDING). */
+export function probeFor(ctx: RotationContext, purpose?: string): ProbeSpec {
+  const prefix = ctx.config.probeSecretPrefix;
+  return { prefix, name: probeName(prefix, ctx.arn, ctx.token, purpose), rotationName: probeName(prefix, ctx.arn, ctx.token) };
 }

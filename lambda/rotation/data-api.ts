@@ -18,8 +18,8 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { Row } from './catalog';
-import { describeSdkError, errorName, LoginFailedError, Redactor, RotationError, StatementError } from './errors';
-import { Timing, withRetry } from './retry';
+import { describeSdkError, errorMessage, LoginFailedError, OutOfTimeError, Redactor, RotationError, StatementError } from './errors';
+import { Deadline, Timing, withRetry } from './retry';
 import { DataApiTarget } from './secret';
 
 /** Most statements in one BatchExecuteStatement call. */
@@ -27,7 +27,13 @@ export const MAX_BATCH_STATEMENTS = 40;
 /** Longest delay between two DescribeStatement calls. */
 export const MAX_POLL_MS = 2000;
 
-const LOGIN_FAILURE = /password authentication failed|authentication failed/i;
+/** Least time left before the deadline to start a statement. */
+export const MIN_STATEMENT_MS = 1000;
+/** Longest DescribeStatement WaitTimeSeconds the service allows. */
+export const MAX_WAIT_SECONDS = 30;
+
+/** Redshift's message for a failed login (PostgreSQL's `auth_failed`): `password authentication failed for user "u"`. */
+const LOGIN_FAILURE = /password authentication failed for user/i;
 
 export interface DataApiOptions {
   /** first delay between DescribeStatement calls (doubles, capped at 2 s) */
@@ -36,6 +42,8 @@ export interface DataApiOptions {
   readonly timeoutMs: number;
   readonly timing: Timing;
   readonly redactor: Redactor;
+  /** the invocation's time budget; none when not given */
+  readonly deadline?: Deadline;
 }
 
 /** Splits `items` into arrays of at most `size`. */
@@ -45,9 +53,14 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** True for a Data API error or statement error text that means the credentials did not log in. */
-export function isLoginFailure(nameOrMessage: string): boolean {
-  return nameOrMessage === 'DatabaseConnectionException' || LOGIN_FAILURE.test(nameOrMessage);
+/**
+ * True when a Data API message says the credentials did not log in: Redshift's `password authentication failed for
+ * user` in a FAILED statement's Error or in the message of an ExecuteStatement/BatchExecuteStatement exception.
+ * Nothing else is a failed login (a DatabaseConnectionException, a paused or unreachable cluster, throttling, a
+ * network error): those are reported as what they are.
+ */
+export function isLoginFailure(message: string): boolean {
+  return LOGIN_FAILURE.test(message);
 }
 
 function fieldValue(field: Field): string | number | boolean | null {
@@ -78,14 +91,18 @@ export function rowsFromResults(pages: ReadonlyArray<Pick<GetStatementResultComm
 }
 
 export class DataApi {
-  constructor(private readonly client: RedshiftDataClient, private readonly options: DataApiOptions) {}
+  private readonly deadline: Deadline;
+
+  constructor(private readonly client: RedshiftDataClient, private readonly options: DataApiOptions) {
+    this.deadline = options.deadline ?? Deadline.none(options.timing);
+  }
 
   /** Runs one statement as the AWSCURRENT of `secretArn` and waits for it to finish. */
   public async execute(
     target: DataApiTarget, secretArn: string, sql: string, parameters?: Array<{ name: string; value: string }>,
   ): Promise<DescribeStatementCommandOutput> {
     const clientToken = randomUUID();
-    const id = await this.submit('ExecuteStatement', secretArn, () => this.client.send(new ExecuteStatementCommand({
+    const id = await this.submit('ExecuteStatement', secretArn, [sql], () => this.client.send(new ExecuteStatementCommand({
       ...target,
       SecretArn: secretArn,
       Sql: sql,
@@ -113,7 +130,7 @@ export class DataApi {
   public async batch(target: DataApiTarget, secretArn: string, sqls: readonly string[]): Promise<void> {
     for (const part of chunk(sqls, MAX_BATCH_STATEMENTS)) {
       const clientToken = randomUUID();
-      const id = await this.submit('BatchExecuteStatement', secretArn, () => this.client.send(new BatchExecuteStatementCommand({
+      const id = await this.submit('BatchExecuteStatement', secretArn, part, () => this.client.send(new BatchExecuteStatementCommand({
         ...target,
         SecretArn: secretArn,
         Sqls: part,
@@ -123,37 +140,66 @@ export class DataApi {
     }
   }
 
-  private async submit(operation: string, secretArn: string, send: () => Promise<{ Id?: string }>): Promise<string> {
+  private async submit(operation: string, secretArn: string, sqls: readonly string[], send: () => Promise<{ Id?: string }>): Promise<string> {
+    this.deadline.require(operation, MIN_STATEMENT_MS);
     let output: { Id?: string };
     try {
-      output = await withRetry(send, this.options.timing);
+      output = await withRetry(send, this.options.timing, undefined, this.deadline);
     } catch (err) {
-      if (isLoginFailure(errorName(err))) {
-        throw new LoginFailedError(`the credentials of ${secretArn} did not log in (${operation}: ${errorName(err)})`);
+      const message = this.safeMessage(err, sqls);
+      if (isLoginFailure(message)) {
+        throw new LoginFailedError(`the credentials of ${secretArn} did not log in (${operation}: ${message})`);
       }
-      // the request carried SQL: its message could echo it, so only the error's name is passed on
-      throw new RotationError(`Redshift Data API ${operation} failed: ${describeSdkError(err, this.options.redactor, false)}`);
+      throw new RotationError(`Redshift Data API ${operation} failed: ${describeSdkError(err, this.options.redactor, false)}${message ? `: ${message}` : ''}`);
     }
     if (!output.Id) throw new RotationError(`Redshift Data API ${operation} returned no statement Id`);
     return output.Id;
   }
 
+  /** The error's message, redacted, without the SQL it may echo, at most 300 characters. */
+  private safeMessage(err: unknown, sqls: readonly string[]): string {
+    let message = errorMessage(err).trim();
+    for (const sql of sqls) if (sql.length > 0) message = message.split(sql).join('<the statement>');
+    message = this.options.redactor.redact(message);
+    return message.length > 300 ? message.slice(0, 300) + '…' : message;
+  }
+
   private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
     try {
-      return await withRetry(send, this.options.timing);
+      return await withRetry(send, this.options.timing, undefined, this.deadline);
     } catch (err) {
       throw new RotationError(`Redshift Data API ${operation} failed: ${describeSdkError(err, this.options.redactor, withMessage)}`);
     }
   }
 
+  private async cancel(id: string): Promise<void> {
+    try {
+      await this.client.send(new CancelStatementCommand({ Id: id }));
+    } catch {
+      // best effort: the step fails either way
+    }
+  }
+
+  /**
+   * Polls DescribeStatement until the statement ends: each call waits on the service side (WaitTimeSeconds, whole
+   * seconds that fit before the statement's own deadline), with a growing delay between calls that returned early.
+   * A statement that does not end before the statement timeout or the invocation's deadline is cancelled.
+   */
   private async wait(id: string, secretArn: string): Promise<DescribeStatementCommandOutput> {
     const { timing, pollMs, timeoutMs, redactor } = this.options;
-    const deadline = timing.now() + timeoutMs;
+    const statementDeadline = timing.now() + timeoutMs;
+    const deadline = Math.min(statementDeadline, this.deadline.endsAt);
     let delay = pollMs;
+    let sinceCall = 0;
     for (;;) {
-      await timing.sleep(Math.max(0, Math.min(delay, deadline - timing.now())));
+      await timing.sleep(Math.max(0, Math.min(delay - sinceCall, deadline - timing.now())));
       delay = Math.min(delay * 2, MAX_POLL_MS);
-      const description = await this.call('DescribeStatement', true, () => this.client.send(new DescribeStatementCommand({ Id: id })));
+      const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.floor((deadline - timing.now()) / 1000));
+      const called = timing.now();
+      const description = await this.call('DescribeStatement', true, () => this.client.send(new DescribeStatementCommand({
+        Id: id, WaitTimeSeconds: waitSeconds >= 1 ? waitSeconds : undefined,
+      })));
+      sinceCall = timing.now() - called;
       const error = redactor.redact(description.Error ?? 'no error message');
       switch (description.Status) {
         case 'FINISHED':
@@ -167,12 +213,12 @@ export class DataApi {
           break;
       }
       if (timing.now() >= deadline) {
-        try {
-          await this.client.send(new CancelStatementCommand({ Id: id }));
-        } catch {
-          // best effort: the step fails either way
+        await this.cancel(id);
+        const status = description.Status ?? 'unknown';
+        if (deadline < statementDeadline) {
+          throw new OutOfTimeError(`ran out of time: Redshift statement ${id} had not finished (status ${status}) when the Lambda's deadline came near (${this.deadline.reserveMs} ms kept for cleanup); it was cancelled`);
         }
-        throw new StatementError(`Redshift statement ${id} did not finish within ${timeoutMs} ms (status ${description.Status ?? 'unknown'}); it was cancelled`, 'TIMEOUT');
+        throw new StatementError(`Redshift statement ${id} did not finish within ${timeoutMs} ms (status ${status}); it was cancelled`, 'TIMEOUT');
       }
     }
   }

@@ -26,6 +26,17 @@ export class StatementError extends RotationError {
   }
 }
 
+/**
+ * The invocation is about to run out of the Lambda's time: nothing more is started, statements it started are
+ * cancelled, and its probe secret is deleted in the time kept back for that.
+ */
+export class OutOfTimeError extends RotationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutOfTimeError';
+  }
+}
+
 const MD5_VERIFIER = /md5[0-9a-f]{32}/gi;
 const REDACTED = '[REDACTED]';
 

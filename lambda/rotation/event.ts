@@ -18,6 +18,8 @@ export interface ValidEvent {
   readonly SecretId: string;
   readonly ClientRequestToken: string;
   readonly Step: Step;
+  /** Present when the service sent one (it validates cross-account and assumed-role rotations); never logged. */
+  readonly RotationToken?: string;
 }
 
 /** The event, checked: `SecretId` and `ClientRequestToken` non-empty strings, `Step` one of the four steps. */
@@ -35,5 +37,13 @@ export function validateEvent(event: unknown): ValidEvent {
   if (!(STEPS as readonly string[]).includes(record.Step as string)) {
     throw new Error(`Invalid rotation event: Step must be one of ${STEPS.join(', ')}`);
   }
-  return { SecretId: record.SecretId as string, ClientRequestToken: record.ClientRequestToken as string, Step: record.Step as Step };
+  if (record.RotationToken !== undefined && (typeof record.RotationToken !== 'string' || record.RotationToken.length === 0)) {
+    throw new Error('Invalid rotation event: RotationToken must be a non-empty string when given');
+  }
+  return {
+    SecretId: record.SecretId as string,
+    ClientRequestToken: record.ClientRequestToken as string,
+    Step: record.Step as Step,
+    RotationToken: record.RotationToken as string | undefined,
+  };
 }

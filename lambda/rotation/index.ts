@@ -11,12 +11,18 @@ import { DataApi } from './data-api';
 import { errorMessage, Redactor } from './errors';
 import { RotationEvent, validateEvent } from './event';
 import { formatStepLog, LineWriter, STDOUT_WRITER } from './log';
-import { REAL_TIMING, Timing } from './retry';
+import { Deadline, REAL_TIMING, Timing } from './retry';
 import { SecretsApi } from './secrets';
 import { setSecretSingleUser } from './single-user';
 import { createSecret, finishSecret, testSecret } from './steps';
 
 export type { RotationEvent } from './event';
+
+/** The part of the Lambda context the handler uses. */
+export interface LambdaContextLike {
+  /** Milliseconds left before Lambda stops the invocation. */
+  getRemainingTimeInMillis(): number;
+}
 
 /** What a handler is made of; every part has a default, tests replace some. */
 export interface HandlerDeps {
@@ -53,12 +59,17 @@ async function runStep(ctx: RotationContext): Promise<void> {
   }
 }
 
-/** A rotation handler with the given dependencies. */
-export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent) => Promise<void> {
+/**
+ * A rotation handler with the given dependencies. With a Lambda context, nothing is started that cannot end
+ * before the invocation's deadline (less a reserve for cancelling statements and deleting the probe).
+ */
+export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent, context?: LambdaContextLike) => Promise<void> {
   const timing: Timing = { ...REAL_TIMING, ...deps.timing };
   const write = deps.write ?? STDOUT_WRITER;
-  return async (event: RotationEvent): Promise<void> => {
+  return async (event: RotationEvent, context?: LambdaContextLike): Promise<void> => {
     const started = timing.now();
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const deadline = Deadline.fromRemaining(timing, remaining);
     const redactor = new Redactor();
     let secretArn: string | null = null;
     let step: string | null = null;
@@ -70,9 +81,11 @@ export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent) =>
       step = valid.Step;
       const config = parseConfig(deps.env ?? process.env);
       const { sm, rsd } = clients(deps);
-      const secrets = new SecretsApi(sm, redactor);
-      const data = new DataApi(rsd, { pollMs: config.statementPollMs, timeoutMs: config.statementTimeoutMs, timing, redactor });
-      const entry = await enter({ secretId: valid.SecretId, token: valid.ClientRequestToken, step: valid.Step, config, secrets, data });
+      const secrets = new SecretsApi(sm, redactor, { timing, deadline });
+      const data = new DataApi(rsd, { pollMs: config.statementPollMs, timeoutMs: config.statementTimeoutMs, timing, redactor, deadline });
+      const entry = await enter({
+        secretId: valid.SecretId, token: valid.ClientRequestToken, rotationToken: valid.RotationToken, step: valid.Step, config, secrets, data,
+      });
       if (entry.done) {
         secretArn = entry.arn;
         strategy = entry.strategy ?? null;
@@ -94,4 +107,4 @@ export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent) =>
 }
 
 /** The Lambda entry point. */
-export const handler: (event: RotationEvent) => Promise<void> = createHandler();
+export const handler: (event: RotationEvent, context?: LambdaContextLike) => Promise<void> = createHandler();

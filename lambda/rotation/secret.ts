@@ -49,7 +49,35 @@ function optionalString(fields: Record<string, unknown>, key: string, what: stri
   return value;
 }
 
-/** Parses and validates a rotated secret: engine, username, password, exactly one target, dbname. */
+/**
+ * A provisioned cluster's endpoint: `<cluster>.<unique id>.<region>.redshift.amazonaws.com` (China Regions:
+ * `.amazonaws.com.cn`), https://docs.aws.amazon.com/redshift/latest/mgmt/jdbc20-obtain-url.html
+ */
+const CLUSTER_HOST = /^([a-z][a-z0-9-]{0,62})\.[a-z0-9]+\.[a-z]{2}(?:-[a-z]+)+-[0-9]+\.redshift\.amazonaws\.com(?:\.cn)?$/;
+/**
+ * A Redshift Serverless workgroup's endpoint: `<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com`,
+ * https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-connecting.html
+ */
+const WORKGROUP_HOST = /^([a-z0-9-]{3,128})\.[0-9]{12}\.[a-z]{2}(?:-[a-z]+)+-[0-9]+\.redshift-serverless\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * The cluster or workgroup an endpoint host names, for secrets that carry only `host` (the Secrets Manager user
+ * guide's Redshift and Redshift Serverless structures, and the secrets of AWS's rotation templates). Undefined for
+ * any other host (a custom domain name, a VPC endpoint, an IP address).
+ */
+export function targetFromHost(host: string): { dbClusterIdentifier?: string; workgroupName?: string } | undefined {
+  const h = host.trim().toLowerCase().replace(/\.$/, '').replace(/:[0-9]+$/, '');
+  const cluster = CLUSTER_HOST.exec(h);
+  if (cluster) return { dbClusterIdentifier: cluster[1] };
+  const workgroup = WORKGROUP_HOST.exec(h);
+  if (workgroup) return { workgroupName: workgroup[1] };
+  return undefined;
+}
+
+/**
+ * Parses and validates a rotated secret: engine, username, password, exactly one target, dbname. The target is
+ * `dbClusterIdentifier` or `workgroupName`, else derived from `host` when it is a Redshift endpoint.
+ */
 export function parseRedshiftSecret(secretString: string | undefined, what: string): RedshiftSecret {
   const fields = parseSecretJson(secretString, what);
   if (fields.engine !== 'redshift') throw new Error(`${what}: engine must be "redshift"`);
@@ -59,10 +87,25 @@ export function parseRedshiftSecret(secretString: string | undefined, what: stri
   if (typeof fields.password !== 'string' || fields.password.length === 0) {
     throw new Error(`${what}: password is missing or not a non-empty string`);
   }
-  const dbClusterIdentifier = optionalString(fields, 'dbClusterIdentifier', what);
-  const workgroupName = optionalString(fields, 'workgroupName', what);
-  if ((dbClusterIdentifier === undefined) === (workgroupName === undefined)) {
-    throw new Error(`${what}: exactly one of dbClusterIdentifier and workgroupName must be set (found ${dbClusterIdentifier === undefined ? 'neither' : 'both'})`);
+  let dbClusterIdentifier = optionalString(fields, 'dbClusterIdentifier', what);
+  let workgroupName = optionalString(fields, 'workgroupName', what);
+  const host = optionalString(fields, 'host', what);
+  if (dbClusterIdentifier !== undefined && workgroupName !== undefined) {
+    throw new Error(`${what}: exactly one of dbClusterIdentifier and workgroupName must be set (found both)`);
+  }
+  if (dbClusterIdentifier === undefined && workgroupName === undefined) {
+    const derived = host !== undefined ? targetFromHost(host) : undefined;
+    if (!derived) {
+      throw new Error(`${what}: the secret names no cluster or workgroup: add dbClusterIdentifier (a provisioned cluster) or workgroupName `
+        + `(Redshift Serverless)${host !== undefined ? `; its host ${JSON.stringify(host)} is not a Redshift cluster or workgroup endpoint `
+        + '(<cluster>.<id>.<region>.redshift.amazonaws.com or <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com) '
+        + 'that the name could be read from' : ''}`);
+    }
+    ({ dbClusterIdentifier, workgroupName } = derived);
+  }
+  const port = fields.port;
+  if (port !== undefined && port !== null && port !== '' && !(typeof port === 'number' || (typeof port === 'string' && /^[0-9]+$/.test(port.trim())))) {
+    throw new Error(`${what}: port must be a number`);
   }
   const dbname = optionalString(fields, 'dbname', what) ?? 'dev';
   const masterarn = optionalString(fields, 'masterarn', what);
@@ -92,8 +135,19 @@ function bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** Throws unless `username` is a plain Redshift identifier that needs no quoting, at most 127 bytes. */
+/**
+ * Throws unless `username` is a plain Redshift identifier that needs no quoting, at most 127 bytes. Upper case is
+ * refused with its own message: Redshift folds user names to lower case (CREATE USER App makes the user `app`),
+ * and the md5 verifier the function writes is computed from the exact stored name, so a rotation of "App" would
+ * set a password no login could use (https://docs.aws.amazon.com/redshift/latest/dg/r_names.html,
+ * https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html).
+ */
 export function checkUsername(username: string, what: string): void {
+  if (/[A-Z]/.test(username) && USERNAME.test(username.toLowerCase())) {
+    throw new Error(`${what}: username ${JSON.stringify(username)} has upper-case letters; Redshift folds user names to lower case `
+      + `(the user is ${JSON.stringify(username.toLowerCase())}) and the md5 password verifier depends on the exact stored name, `
+      + `so rotating ${JSON.stringify(username)} would set a password nobody can log in with: write ${JSON.stringify(username.toLowerCase())} in the secret instead`);
+  }
   if (!USERNAME.test(username)) {
     throw new Error(`${what}: username ${JSON.stringify(username)} must match ${USERNAME.source} (lower-case ASCII letters, digits, _ and $; no quoting)`);
   }

@@ -2,7 +2,7 @@
  * Secrets Manager: the entry checks, reading versions, drawing a password under Redshift's rules, putting the
  * pending version, moving AWSCURRENT, and the probe secrets testSecret (and setSecret's recovery) use.
  */
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 // the SDK is bundled into the handler at build time (esbuild), so it is a devDependency
 // eslint-disable-next-line import/no-extraneous-dependencies
 import {
@@ -18,13 +18,20 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { HandlerConfig } from './config';
-import { describeSdkError, errorName, Redactor, RotationError } from './errors';
+import { describeSdkError, errorMessage, errorName, Redactor, RotationError } from './errors';
 import { passwordProblems, punctuationAllowed, REDSHIFT_FORBIDDEN_CHARACTERS } from './password';
+import { Deadline, REAL_TIMING, Timing } from './retry';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 export const PROBE_TAG = 'RotationProbeFor';
+/**
+ * Waits before CreateSecret is tried again on a probe name whose secret was force-deleted a moment ago: "Secrets
+ * Manager performs the actual deletion with an asynchronous background process ... If you delete a secret and then
+ * immediately create a secret with the same name, use appropriate back off and retry logic" (DeleteSecret).
+ */
+export const RECREATE_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
 /**
  * The reference functions' entry checks: rotation enabled, the token a version of the secret, already AWSCURRENT
@@ -54,13 +61,38 @@ export function probeNamePrefix(prefix: string, secretArn: string): string {
   return prefix + createHash('sha256').update(secretArn, 'utf8').digest('hex').slice(0, 16);
 }
 
-/** A probe secret name: `${prefix}${hash}-${random 8 hex}`. */
-export function probeName(prefix: string, secretArn: string, random8hex: string = randomBytes(4).toString('hex')): string {
-  return `${probeNamePrefix(prefix, secretArn)}-${random8hex}`;
+/**
+ * The probe secret name of a rotation: `${prefix}${sha256(secretArn) first 16 hex}-${sha256(token) first 16 hex}`,
+ * plus `-${purpose}` for a probe of another version than AWSPENDING. Deterministic, so that testSecret finds the
+ * probe setSecret made for the same token.
+ */
+export function probeName(prefix: string, secretArn: string, token: string, purpose?: string): string {
+  const tokenHash = createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
+  return `${probeNamePrefix(prefix, secretArn)}-${tokenHash}${purpose ? `-${purpose}` : ''}`;
+}
+
+/** A probe secret of a rotation. */
+export interface ProbeSpec {
+  /** PROBE_SECRET_PREFIX */
+  readonly prefix: string;
+  /** the probe's name */
+  readonly name: string;
+  /** the name every probe of this rotation (secret and token) starts with: kept when leftovers are removed */
+  readonly rotationName: string;
 }
 
 export class SecretsApi {
-  constructor(private readonly client: SecretsManagerClient, private readonly redactor: Redactor) {}
+  private readonly timing: Timing;
+  private readonly deadline: Deadline;
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly redactor: Redactor,
+    options: { timing?: Timing; deadline?: Deadline } = {},
+  ) {
+    this.timing = options.timing ?? REAL_TIMING;
+    this.deadline = options.deadline ?? Deadline.none(this.timing);
+  }
 
   private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
     try {
@@ -124,13 +156,18 @@ export class SecretsApi {
     return password;
   }
 
-  public async putPending(secretArn: string, token: string, secretString: string): Promise<void> {
+  /**
+   * Puts the pending version. `rotationToken` is the event's RotationToken: Secrets Manager needs it to validate
+   * the caller when the function assumes a role or rotates a secret of another account; it is never logged.
+   */
+  public async putPending(secretArn: string, token: string, secretString: string, rotationToken?: string): Promise<void> {
     this.remember(secretString);
     await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
       SecretId: secretArn,
       ClientRequestToken: token,
       SecretString: secretString,
       VersionStages: [AWSPENDING],
+      RotationToken: rotationToken,
     })));
   }
 
@@ -144,8 +181,11 @@ export class SecretsApi {
     })));
   }
 
-  /** Force-deletes the probes of `secretArn` an earlier crash left behind; returns how many. */
-  public async deleteLeftoverProbes(prefix: string, secretArn: string): Promise<number> {
+  /**
+   * Force-deletes the probes of `secretArn` an earlier attempt left behind: all whose names do not start with
+   * `keepPrefix` (the current rotation's); returns how many.
+   */
+  public async deleteLeftoverProbes(prefix: string, secretArn: string, keepPrefix?: string): Promise<number> {
     const namePrefix = probeNamePrefix(prefix, secretArn);
     const arns: string[] = [];
     let nextToken: string | undefined;
@@ -158,7 +198,8 @@ export class SecretsApi {
         // the name filter matches prefixes; check it and the tag to touch only this secret's probes
         const probeFor = entry.Tags?.find((t) => t.Key === PROBE_TAG)?.Value;
         const tagged = probeFor === undefined || probeFor === secretArn;
-        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && tagged) arns.push(entry.ARN);
+        const kept = keepPrefix !== undefined && entry.Name?.startsWith(keepPrefix) === true;
+        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && !kept && tagged) arns.push(entry.ARN);
       }
       nextToken = page.NextToken;
     } while (nextToken);
@@ -166,41 +207,94 @@ export class SecretsApi {
     return arns.length;
   }
 
-  public async createProbe(prefix: string, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
+  /**
+   * The probe secret `probe.name` holding `secretString` (same KMS key as the rotated secret). When an earlier step
+   * of the rotation made it (SINGLE_USER's setSecret keeps it for testSecret), it is found by name, checked, and
+   * given `secretString` if it holds anything else: one call. Otherwise probes of earlier attempts are removed and
+   * it is created. Returns its ARN. A failure to create it (CreateSecret denied, KMS key unusable) names the call.
+   */
+  public async ensureProbe(probe: ProbeSpec, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
     this.remember(secretString);
-    const output = await this.call('CreateSecret', false, () => this.client.send(new CreateSecretCommand({
-      Name: probeName(prefix, secretArn),
-      Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
-      SecretString: secretString,
-      KmsKeyId: kmsKeyId,
-      Tags: [{ Key: PROBE_TAG, Value: secretArn }],
-    })));
-    if (!output.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
-    return output.ARN;
+    const found = await this.existingProbe(probe.name, secretString);
+    if (found) return found;
+    await this.deleteLeftoverProbes(probe.prefix, secretArn, probe.rotationName);
+    let created: { ARN?: string };
+    try {
+      created = await this.createWithRetry(new CreateSecretCommand({
+        Name: probe.name,
+        Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
+        SecretString: secretString,
+        KmsKeyId: kmsKeyId,
+        Tags: [{ Key: PROBE_TAG, Value: secretArn }],
+      }));
+    } catch (err) {
+      const raced = errorName(err) === 'ResourceExistsException' ? await this.existingProbe(probe.name, secretString) : undefined;
+      if (raced) return raced;
+      throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${probe.name}: ${describeSdkError(err, this.redactor, true)}`);
+    }
+    if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
+    return created.ARN;
+  }
+
+  /** The ARN of the probe `name` if it exists, holding `secretString` (put there if it held anything else). */
+  private async existingProbe(name: string, secretString: string): Promise<string | undefined> {
+    let existing: { ARN?: string; SecretString?: string };
+    try {
+      existing = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+    } catch (err) {
+      // not there, or still being deleted
+      if (errorName(err) === 'ResourceNotFoundException' || errorName(err) === 'InvalidRequestException') return undefined;
+      throw new RotationError(`Secrets Manager GetSecretValue failed for the probe secret ${name}: ${describeSdkError(err, this.redactor, true)}`);
+    }
+    if (!existing.ARN) throw new RotationError('Secrets Manager GetSecretValue returned no ARN for the probe secret');
+    if (existing.SecretString !== secretString) {
+      await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
+        SecretId: existing.ARN, SecretString: secretString, VersionStages: [AWSCURRENT],
+      })));
+    }
+    return existing.ARN;
+  }
+
+  /** CreateSecret, tried again while the name still belongs to a secret being deleted (as long as time allows). */
+  private async createWithRetry(command: CreateSecretCommand): Promise<{ ARN?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.client.send(command);
+      } catch (err) {
+        const beingDeleted = errorName(err) === 'InvalidRequestException' && /scheduled for deletion/i.test(errorMessage(err));
+        const delay = RECREATE_DELAYS_MS[attempt];
+        if (!beingDeleted || delay === undefined || this.deadline.remainingMs() <= delay) throw err;
+        await this.timing.sleep(delay);
+      }
+    }
   }
 
   public async deleteProbe(probeArn: string): Promise<void> {
     await this.call('DeleteSecret', true, () => this.client.send(new DeleteSecretCommand({ SecretId: probeArn, ForceDeleteWithoutRecovery: true })));
   }
 
+  /** Deletes a probe; a failure is left to the next attempt's cleanup (the first error is the one to report). */
+  public async deleteProbeQuietly(probeArn: string): Promise<void> {
+    try {
+      await this.deleteProbe(probeArn);
+    } catch {
+      // the next attempt removes the leftover probe
+    }
+  }
+
   /**
-   * Runs `fn` with a probe secret holding `secretString` (same KMS key as the rotated secret): leftovers of the
-   * secret are removed first, and the probe is force-deleted afterwards, also when `fn` fails.
+   * Runs `fn` with the probe secret `probe.name` holding `secretString`, and force-deletes the probe afterwards, also
+   * when `fn` fails.
    */
   public async withProbe<T>(
-    config: HandlerConfig, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
+    probe: ProbeSpec, secretArn: string, kmsKeyId: string | undefined, secretString: string, fn: (probeArn: string) => Promise<T>,
   ): Promise<T> {
-    await this.deleteLeftoverProbes(config.probeSecretPrefix, secretArn);
-    const probeArn = await this.createProbe(config.probeSecretPrefix, secretArn, kmsKeyId, secretString);
+    const probeArn = await this.ensureProbe(probe, secretArn, kmsKeyId, secretString);
     let result: T;
     try {
       result = await fn(probeArn);
     } catch (err) {
-      try {
-        await this.deleteProbe(probeArn);
-      } catch {
-        // the first error is the one to report; the next attempt removes the leftover probe
-      }
+      await this.deleteProbeQuietly(probeArn);
       throw err;
     }
     await this.deleteProbe(probeArn);

@@ -1,7 +1,7 @@
 /**
  * The steps both strategies share: createSecret, testSecret and finishSecret.
  */
-import { RotationContext, pendingString } from './context';
+import { probeFor, RotationContext, pendingString } from './context';
 import { errorMessage, RotationError } from './errors';
 import { alternateUsername, checkPendingFitsCurrent, parseRedshiftSecret, pendingSecretString } from './secret';
 import { AWSCURRENT, AWSPENDING, versionWithStage } from './secrets';
@@ -12,11 +12,14 @@ export async function createSecret(ctx: RotationContext): Promise<void> {
   if (await pendingString(ctx, true) !== undefined) return;
   const username = ctx.strategy === 'ALTERNATING_USERS' ? alternateUsername(ctx.current.username) : ctx.current.username;
   const password = await ctx.secrets.randomPassword(ctx.config);
-  await ctx.secrets.putPending(ctx.arn, ctx.token, pendingSecretString(ctx.current, password, username));
+  await ctx.secrets.putPending(ctx.arn, ctx.token, pendingSecretString(ctx.current, password, username), ctx.rotationToken);
 }
 
 /**
- * `SELECT 1` and each configured test statement as the pending credentials, through a probe secret.
+ * `SELECT 1` and each configured test statement as the pending credentials, through the rotation's probe secret
+ * (the one SINGLE_USER's setSecret made and kept, found by name and checked: no other call in the single-user
+ * window; else a new one, after the probes of earlier attempts are removed); the probe is deleted at the end, also
+ * when a test fails.
  *
  * RotateSecret with RotateImmediately=false "tests the rotation configuration by running the testSecret step": the
  * service stages an AWSPENDING version without a value and removes it afterwards. Then there are no new credentials
@@ -29,7 +32,7 @@ export async function testSecret(ctx: RotationContext): Promise<void> {
     return;
   }
   checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
-  await ctx.secrets.withProbe(ctx.config, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
+  await ctx.secrets.withProbe(probeFor(ctx), ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
     await ctx.data.execute(ctx.target, probeArn, SELECT_ONE);
     try {
       for (const sql of ctx.config.testStatements) await ctx.data.execute(ctx.target, probeArn, sql);

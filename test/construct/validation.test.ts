@@ -126,6 +126,18 @@ describe('impossible combinations throw, naming the prop', () => {
     }))).toThrow(/passwordLength: the rotationFunction draws passwords of 32 characters/);
   });
 
+  test('a statementTimeout that does not fit in timeout (statementTimeout + 30 seconds <= timeout), naming both props', () => {
+    const fn = (props: Record<string, unknown>) => () => new RedshiftRotationFunction(newStack(), 'Fn', props);
+    expect(fn({ statementTimeout: cdk.Duration.minutes(2), timeout: cdk.Duration.minutes(2) })).toThrow(
+      'statementTimeout: 2 minutes does not fit in timeout (2 minutes): one statement may run that long and the function needs 30 seconds more '
+      + 'for its Secrets Manager calls, its probe secret and cleanup; make timeout at least statementTimeout plus 30 seconds, or lower statementTimeout');
+    expect(fn({ statementTimeout: cdk.Duration.minutes(5) })).toThrow(/statementTimeout: 5 minutes does not fit in timeout \(5 minutes, the default\)/);
+    expect(fn({ timeout: cdk.Duration.minutes(1) })).toThrow(/statementTimeout: 1 minute \(the default\) does not fit in timeout \(1 minute\)/);
+    // exactly 30 seconds to spare is enough
+    expect(fn({ statementTimeout: cdk.Duration.seconds(90), timeout: cdk.Duration.minutes(2) })).not.toThrow();
+    expect(fn({ timeout: cdk.Duration.seconds(90) })).not.toThrow();
+  });
+
   test('a rotation function of another account or region', () => {
     expect(() => build({ username: 'app' }, (stack) => ({
       rotationFunction: RedshiftRotationFunction.fromFunctionArn(stack, 'F', 'arn:aws:lambda:us-east-1:123456789012:function:rotator'),

@@ -135,11 +135,15 @@ describe('the secret string (through RotateSecret)', () => {
     ['no username', () => ({ username: undefined }), /AWSCURRENT: username is missing/],
     ['no password', () => ({ password: undefined }), /AWSCURRENT: password is missing/],
     ['engine postgres', () => ({ engine: 'postgres' }), /AWSCURRENT: engine must be "redshift"/],
-    ['neither dbClusterIdentifier nor workgroupName', () => ({ dbClusterIdentifier: undefined }), /exactly one of dbClusterIdentifier and workgroupName must be set \(found neither\)/],
+    ['neither dbClusterIdentifier nor workgroupName', () => ({ dbClusterIdentifier: undefined }),
+      /AWSCURRENT: the secret names no cluster or workgroup: add dbClusterIdentifier \(a provisioned cluster\) or workgroupName \(Redshift Serverless\)$/],
+    ['only a host that is no Redshift endpoint (a custom domain)', () => ({ dbClusterIdentifier: undefined, host: 'warehouse.example.com', port: 5439 }),
+      /AWSCURRENT: the secret names no cluster or workgroup: add dbClusterIdentifier \(a provisioned cluster\) or workgroupName \(Redshift Serverless\); its host "warehouse.example.com" is not a Redshift cluster or workgroup endpoint/],
     ['both dbClusterIdentifier and workgroupName', () => ({ workgroupName: e.stack.workgroupName }), /exactly one of dbClusterIdentifier and workgroupName must be set \(found both\)/],
     ['a username with a double quote', () => ({ username: 'a"b' }), /username "a\\"b" must match/],
     ['a username with a statement in it', () => ({ username: 'x; drop user y' }), /username "x; drop user y" must match/],
-    ['a mixed-case username', () => ({ username: 'MixedCase' }), /username "MixedCase" must match/],
+    ['a mixed-case username', () => ({ username: 'MixedCase' }),
+      /username "MixedCase" has upper-case letters; Redshift folds user names to lower case \(the user is "mixedcase"\) and the md5 password verifier depends on the exact stored name, so rotating "MixedCase" would set a password nobody can log in with: write "mixedcase" in the secret instead/],
     ['a non-ASCII username', () => ({ username: 'üser' }), /username "üser" must match/],
     ['a username longer than 127 bytes', () => ({ username: 'u'.repeat(128) }), /username is 128 bytes, Redshift allows at most 127/],
   ];
@@ -149,6 +153,18 @@ describe('the secret string (through RotateSecret)', () => {
     if (typeof value === 'string') e.passwords.add(value);
     await expectRotationRefused(arn, 'createSecret', message);
     expect(name).toBeTruthy();
+  });
+
+  test.each(['SINGLE_USER', 'ALTERNATING_USERS'] as const)('%s: the secret of an existing user written with upper case is refused, the user keeps its password', async (strategy) => {
+    // CREATE USER App_Owner makes the user app_owner (Redshift folds names): the secret says "App_Owner"
+    const user = await e.newUser(strategy, 'cluster', 'case');
+    const current = (await e.value(user.arn))!;
+    const fields = { ...current, username: user.username.replace(/^case/, 'Case') } as Record<string, unknown>;
+    delete fields.versionId;
+    await e.sm.send(new PutSecretValueCommand({ SecretId: user.arn, SecretString: JSON.stringify(fields) }));
+    const others = strategy === 'ALTERNATING_USERS' ? [await e.masterArn('cluster')] : [];
+    await expectRotationRefused(user.arn, 'createSecret', new RegExp(`username "${user.username.replace(/^case/, 'Case')}" has upper-case letters; Redshift folds user names to lower case \\(the user is "${user.username}"\\)`), { others });
+    expect(await e.stack.canLogin(user.username, current.password)).toBe(true);
   });
 
   test('a strategy tag that is neither SINGLE_USER nor ALTERNATING_USERS', async () => {

@@ -5,6 +5,7 @@ import {
   DatabaseConnectionException,
   DescribeStatementCommand,
   ExecuteStatementCommand,
+  ExecuteStatementException,
   GetStatementResultCommand,
   InternalServerException,
   RedshiftDataClient,
@@ -13,8 +14,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { chunk, DataApi, isLoginFailure, MAX_POLL_MS, rowsFromResults } from '../../lambda/rotation/data-api';
-import { LoginFailedError, Redactor, StatementError } from '../../lambda/rotation/errors';
-import { backoffDelay, isRetryable, Timing, withRetry } from '../../lambda/rotation/retry';
+import { LoginFailedError, OutOfTimeError, Redactor, StatementError } from '../../lambda/rotation/errors';
+import { backoffDelay, Deadline, isRetryable, Timing, withRetry } from '../../lambda/rotation/retry';
 
 const rsd = mockClient(RedshiftDataClient);
 /** The Data API's throttling error has no class of its own in the SDK: it arrives as a named service error. */
@@ -31,7 +32,7 @@ const timing: Timing = {
   random: () => 0.999,
 };
 
-function api(options: Partial<{ pollMs: number; timeoutMs: number; redactor: Redactor }> = {}) {
+function api(options: Partial<{ pollMs: number; timeoutMs: number; redactor: Redactor; deadline: Deadline }> = {}) {
   return new DataApi(new RedshiftDataClient({ region: 'eu-west-1' }), { pollMs: 100, timeoutMs: 5000, timing, redactor: new Redactor(), ...options });
 }
 
@@ -102,22 +103,97 @@ describe('statement lifecycle', () => {
   });
 });
 
+describe('time budget', () => {
+  test('DescribeStatement waits on the service side (WaitTimeSeconds) for what fits before the statement timeout', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    await api({ timeoutMs: 60_000 }).execute(target, SECRET, 'SELECT 1');
+    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(30);
+    rsd.resetHistory();
+    await api({ timeoutMs: 3_000 }).execute(target, SECRET, 'SELECT 1');
+    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(2);
+  });
+
+  test('a statement is not started without the time to run it', async () => {
+    const deadline = Deadline.fromRemaining(timing, 2500); // 1250 ms kept for cleanup, 1250 to work
+    clock += 500;
+    const err = await api({ deadline }).execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err).toBeInstanceOf(OutOfTimeError);
+    expect(err.message).toMatch(/^ran out of time: not starting ExecuteStatement with 750 ms left/);
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+  });
+
+  test('a statement still running at the deadline is cancelled, with the time kept for cleanup left', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'STARTED' });
+    rsd.on(CancelStatementCommand).resolves({ Status: true });
+    const deadline = Deadline.fromRemaining(timing, 10_000); // ends 8000 ms from now
+    const start = clock;
+    const err = await api({ deadline, timeoutMs: 60_000 }).execute(target, SECRET, 'SELECT pg_sleep(100)').catch((e) => e);
+    expect(err).toBeInstanceOf(OutOfTimeError);
+    expect(err.message).toMatch(/ran out of time: Redshift statement id-1 had not finished \(status STARTED\).*it was cancelled/);
+    expect(rsd).toHaveReceivedCommandWith(CancelStatementCommand, { Id: 'id-1' });
+    expect(clock - start).toBe(8000);
+    for (const call of rsd.commandCalls(DescribeStatementCommand)) {
+      expect(call.args[0].input.WaitTimeSeconds ?? 0).toBeLessThanOrEqual(7);
+    }
+  });
+
+  test('a retry whose backoff does not fit is not made', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(throttling('Rate exceeded'));
+    const deadline = Deadline.fromRemaining(timing, 2200); // 1100 ms to work: first backoff 99, second 199, third 399, fourth 799
+    await expect(api({ deadline }).execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/ThrottlingException/);
+    expect(rsd.commandCalls(ExecuteStatementCommand).length).toBeLessThan(5);
+  });
+
+  test('without a Lambda context there is no deadline', () => {
+    expect(Deadline.fromRemaining(timing, undefined).remainingMs()).toBe(Infinity);
+  });
+});
+
 describe('login failures', () => {
   test('a FAILED statement with an authentication error is a LoginFailedError', async () => {
     rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'FATAL: password authentication failed for user "app"' });
     await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toBeInstanceOf(LoginFailedError);
   });
 
-  test('DatabaseConnectionException is a LoginFailedError and is not retried', async () => {
-    rsd.on(ExecuteStatementCommand).rejects(new DatabaseConnectionException({ message: 'Database connection failed', Message: 'Database connection failed', $metadata: { httpStatusCode: 500 } }));
-    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toBeInstanceOf(LoginFailedError);
+  test('an ExecuteStatementException quoting Redshift\'s failed login is a LoginFailedError, not retried', async () => {
+    const message = 'FATAL: password authentication failed for user "app"';
+    rsd.on(ExecuteStatementCommand).rejects(new ExecuteStatementException({ message, Message: message, StatementId: 's1', $metadata: { httpStatusCode: 500 } }));
+    const err = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err).toBeInstanceOf(LoginFailedError);
+    expect(err.message).toMatch(/did not log in \(ExecuteStatement: FATAL: password authentication failed for user "app"\)/);
     expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
   });
 
-  test('isLoginFailure', () => {
-    expect(isLoginFailure('DatabaseConnectionException')).toBe(true);
+  test('a DatabaseConnectionException is not a failed login: reported with its name and message, not retried', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(new DatabaseConnectionException({ message: 'Database connection failed', Message: 'Database connection failed', $metadata: { httpStatusCode: 500 } }));
+    const err = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err).not.toBeInstanceOf(LoginFailedError);
+    expect(err.message).toBe('Redshift Data API ExecuteStatement failed: DatabaseConnectionException (HTTP 500): Database connection failed');
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
+  });
+
+  test.each([
+    ['a paused cluster', new ValidationException({ message: 'Cluster c1 is not available: it is paused', $metadata: { httpStatusCode: 400 } })],
+    ['a network error', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' })],
+  ])('%s is not a failed login', async (_what, error) => {
+    rsd.on(ExecuteStatementCommand).rejects(error);
+    const err = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err).not.toBeInstanceOf(LoginFailedError);
+    expect(err.message).toContain((error as Error).message);
+  });
+
+  test('a FAILED statement about anything else than the password is not a failed login', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: 'FATAL: the database system is starting up' });
+    const err = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err).toBeInstanceOf(StatementError);
+    expect(err).not.toBeInstanceOf(LoginFailedError);
+  });
+
+  test('isLoginFailure: Redshift\'s message only', () => {
     expect(isLoginFailure('FATAL: password authentication failed for user "x"')).toBe(true);
-    expect(isLoginFailure('Authentication failed')).toBe(true);
+    expect(isLoginFailure('DatabaseConnectionException')).toBe(false);
+    expect(isLoginFailure('Database connection failed')).toBe(false);
+    expect(isLoginFailure('Authentication failed')).toBe(false);
     expect(isLoginFailure('ERROR: permission denied for relation t')).toBe(false);
   });
 });
@@ -151,11 +227,17 @@ describe('retries', () => {
     expect(rsd).toHaveReceivedCommandTimes(DescribeStatementCommand, 2);
   });
 
-  test('other errors are not retried, and a submit error never carries its message (it could echo SQL)', async () => {
-    rsd.on(ExecuteStatementCommand).rejects(new ValidationException({ message: `bad Sql ALTER USER "c" PASSWORD '${VERIFIER}'`, $metadata: { httpStatusCode: 400 } }));
-    const err = await api().execute(target, SECRET, 'x').catch((e) => e);
-    expect(err.message).toBe('Redshift Data API ExecuteStatement failed: ValidationException (HTTP 400)');
+  test('other errors are not retried; a submit error carries its message without the SQL it echoes, verifiers redacted', async () => {
+    const sql = `ALTER USER "c" PASSWORD '${VERIFIER}'`;
+    rsd.on(ExecuteStatementCommand).rejects(new ValidationException({ message: `bad Sql ${sql}; near ${VERIFIER}`, $metadata: { httpStatusCode: 400 } }));
+    const err = await api().execute(target, SECRET, sql).catch((e) => e);
+    expect(err.message).toBe('Redshift Data API ExecuteStatement failed: ValidationException (HTTP 400): bad Sql <the statement>; near md5[REDACTED]');
     expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 1);
+  });
+
+  test('a network error the SDK wraps without a code is retried', () => {
+    expect(isRetryable(Object.assign(new Error('AWS SDK error wrapper for TimeoutError: socket hang up'), { $metadata: {} }))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('socket hang up'), { $metadata: { httpStatusCode: 400 } }))).toBe(false);
   });
 
   test('isRetryable', () => {

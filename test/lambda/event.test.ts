@@ -23,6 +23,11 @@ describe('rotation event validation', () => {
     expect(() => validateEvent(event)).toThrow(new RegExp(`^Invalid rotation event: ${field}`));
   });
 
+  test('keeps the RotationToken, and refuses one that is not a non-empty string', () => {
+    expect(validateEvent({ ...valid, RotationToken: 'rt' })).toEqual({ ...valid, RotationToken: 'rt' });
+    expect(() => validateEvent({ ...valid, RotationToken: 5 })).toThrow(/^Invalid rotation event: RotationToken must be a non-empty string when given$/);
+  });
+
   test.each([null, undefined, 'createSecret', 42, []])('refuses %p', (event) => {
     expect(() => validateEvent(event)).toThrow(/expected an object/);
   });

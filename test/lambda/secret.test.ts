@@ -9,6 +9,7 @@ import {
   parseSecretJson,
   pendingSecretString,
   resolveStrategy,
+  targetFromHost,
 } from '../../lambda/rotation/secret';
 
 const PW = 'S3cretPassw0rdXyz';
@@ -25,6 +26,44 @@ function expectNoPassword(fn: () => unknown): void {
   expect(message).not.toBe('');
   expect(message).not.toContain(PW);
 }
+
+describe('secrets people already have (host only)', () => {
+  test.each([
+    ['mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com', { dbClusterIdentifier: 'mycluster' }],
+    ['my-cluster-1.cu8ab1c2d3e4.cn-north-1.redshift.amazonaws.com.cn', { dbClusterIdentifier: 'my-cluster-1' }],
+    ['MyCluster.ABC123.eu-central-1.redshift.amazonaws.com.', { dbClusterIdentifier: 'mycluster' }],
+    ['default.123456789012.us-east-1.redshift-serverless.amazonaws.com', { workgroupName: 'default' }],
+    ['wg-analytics.123456789012.ap-southeast-2.redshift-serverless.amazonaws.com', { workgroupName: 'wg-analytics' }],
+  ])('%s', (host, expected) => {
+    expect(targetFromHost(host)).toEqual(expected);
+  });
+
+  test.each([
+    'db.example.com', '10.0.0.12', 'vpce-0123-abcd.redshift.us-east-1.vpce.amazonaws.com',
+    'wg.12345.us-east-1.redshift-serverless.amazonaws.com', 'c.abc.us-east-1.redshift.amazonaws.com.evil.com',
+  ])('not a Redshift endpoint: %s', (host) => {
+    expect(targetFromHost(host)).toBeUndefined();
+  });
+
+  test('the user guide\'s Redshift structure (host, port as a string) targets the cluster; the copy keeps the same fields', () => {
+    const fields = { engine: 'redshift', host: 'examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com', username: 'app', password: PW, dbname: 'dev', port: '5439' };
+    const s = parse(fields);
+    expect(dataApiTarget(s)).toEqual({ ClusterIdentifier: 'examplecluster', Database: 'dev' });
+    expect(Object.keys(JSON.parse(pendingSecretString(s, 'N3wPassw0rdAbc', 'app'))).sort()).toEqual(Object.keys(fields).sort());
+  });
+
+  test('the Redshift Serverless structure (host, namespaceName, port) targets the workgroup', () => {
+    const s = parse({
+      engine: 'redshift', host: 'wg1.123456789012.us-east-1.redshift-serverless.amazonaws.com', username: 'app', password: PW, dbname: 'dev', namespaceName: 'ns1', port: 5439,
+    });
+    expect(dataApiTarget(s)).toEqual({ WorkgroupName: 'wg1', Database: 'dev' });
+  });
+
+  test('an explicit dbClusterIdentifier wins over the host', () => {
+    const s = parse({ ...base, host: 'other.abc123.us-east-1.redshift.amazonaws.com' });
+    expect(dataApiTarget(s)).toEqual({ ClusterIdentifier: 'c1', Database: 'analytics' });
+  });
+});
 
 describe('secret JSON', () => {
   test('parses a cluster secret and keeps unknown fields', () => {
@@ -53,7 +92,9 @@ describe('secret JSON', () => {
     ['username', { ...base, username: '' }],
     ['password', { ...base, password: undefined }],
     ['password', { ...base, password: 12345678 }],
-    ['neither', { ...base, dbClusterIdentifier: undefined }],
+    ['names no cluster or workgroup: add dbClusterIdentifier', { ...base, dbClusterIdentifier: undefined }],
+    ['its host "db.example.com" is not a Redshift cluster or workgroup endpoint', { ...base, dbClusterIdentifier: undefined, host: 'db.example.com' }],
+    ['port must be a number', { ...base, port: 'x5439' }],
     ['both', { ...base, workgroupName: 'wg' }],
     ['dbname must be a string', { ...base, dbname: 5 }],
   ])('refuses a bad secret: %s', (what, fields) => {
@@ -63,6 +104,11 @@ describe('secret JSON', () => {
 
   test.each(['a"b', 'x; drop user y', 'App', 'ünïcode', 'has space', '1abc', ''])('refuses username %p that needs quoting', (username) => {
     expect(() => parse({ ...base, username })).toThrow(/username/);
+  });
+
+  test('upper case is refused with the reason and the name to write instead', () => {
+    expect(() => parse({ ...base, username: 'AppUser' })).toThrow(
+      'AWSCURRENT: username "AppUser" has upper-case letters; Redshift folds user names to lower case (the user is "appuser") and the md5 password verifier depends on the exact stored name, so rotating "AppUser" would set a password nobody can log in with: write "appuser" in the secret instead');
   });
 
   test('accepts plain identifiers with digits, _ and $', () => {

@@ -30,17 +30,81 @@ beforeEach(() => {
 });
 
 describe('SINGLE_USER setSecret', () => {
-  test('ALTER USER as the user itself (AWSCURRENT), carrying only the md5 verifier', async () => {
+  test('the probe first (AWSPENDING, kept for testSecret), then ALTER USER as the user itself, carrying only the md5 verifier', async () => {
     singleUser();
     await createPending();
     await world.handler()(event('setSecret'));
-    expect(nonPolling()).toEqual(['sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue', 'rsd:ExecuteStatement']);
+    expect(nonPolling()).toEqual([
+      'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
+      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', // no probe of this token yet: leftovers removed, probe made
+      'rsd:ExecuteStatement',
+    ]);
     expect(world.rsd).toHaveReceivedCommandWith(ExecuteStatementCommand, {
       ClusterIdentifier: 'my-cluster', Database: 'dev', SecretArn: ARN, Sql: `ALTER USER "app" PASSWORD '${md5(NEW, 'app')}'`,
     });
     expect(world.users.get('app')).toBe(md5(NEW, 'app'));
-    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 0);
+    const probes = world.liveProbes();
+    expect(probes.length).toBe(1);
+    expect(JSON.parse([...probes[0].versions.values()][0].value!).password === NEW).toBe(true);
     expectNothingLeaked(world);
+  });
+
+  test('CreateSecret denied on the probe: no ALTER USER, AWSCURRENT still logs in, the error says why', async () => {
+    singleUser();
+    await createPending();
+    world.sm.on(CreateSecretCommand).rejects(Object.assign(new Error('User: arn:aws:sts::111122223333:assumed-role/r/f is not authorized to perform: secretsmanager:CreateSecret'), {
+      name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 },
+    }));
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/the password was not changed: the new one could not be tested or recovered without a probe secret \(Secrets Manager CreateSecret failed for the probe secret .*AccessDeniedException/);
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+    expectNothingLeaked(world, err);
+  });
+
+  test('a probe name still being deleted (a force-deleted probe of the same token) is created again after a back-off', async () => {
+    singleUser();
+    await createPending();
+    world.createSecretFailures.push(Object.assign(new Error('You can\'t create this secret because a secret with this name is already scheduled for deletion.'), {
+      name: 'InvalidRequestException', $metadata: { httpStatusCode: 400 },
+    }));
+    await world.handler()(event('setSecret'));
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 2);
+    expect(world.sleeps).toContain(250);
+    expect(world.users.get('app')).toBe(md5(NEW, 'app'));
+    expect(world.liveProbes().length).toBe(1);
+  });
+
+  test('a failing ALTER USER deletes the probe it made', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'FAILED', error: 'ERROR: something else' } });
+    await expect(world.handler()(event('setSecret'))).rejects.toThrow(/something else/);
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('the probe name is the same for the same token: setSecret twice reuses it, testSecret finds it and deletes it', async () => {
+    singleUser();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    const first = world.liveProbes().map((p) => p.name);
+    await world.handler()(event('setSecret'));
+    expect(world.liveProbes().map((p) => p.name)).toEqual(first);
+    await world.handler()(event('testSecret'));
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('a probe whose value was changed is given the pending value again', async () => {
+    singleUser();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    const probe = world.liveProbes()[0];
+    [...probe.versions.values()][0].value = secretJson({ username: 'app', password: 'Tampered1' });
+    world.calls.length = 0;
+    await world.handler()(event('testSecret'));
+    expect(nonPolling()).toContain('sm:PutSecretValue');
+    expect(world.liveProbes()).toEqual([]);
   });
 
   test('Redshift Serverless: the workgroup is the target', async () => {
@@ -60,24 +124,41 @@ describe('SINGLE_USER setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(nonPolling()).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
+      'sm:GetSecretValue', // the probe of the first run exists and holds AWSPENDING
       'rsd:ExecuteStatement', // ALTER as AWSCURRENT: login fails
-      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret', // probe with AWSPENDING: SELECT 1 works
+      'rsd:ExecuteStatement', // SELECT 1 through the probe: works
     ]);
     expect(world.statements.at(-1)!.sqls).toEqual(['SELECT 1']);
     expect(world.users.get('app')).toBe(md5(NEW, 'app'));
-    expect(world.liveProbes()).toEqual([]);
+    expect(world.liveProbes().length).toBe(1);
     expectNothingLeaked(world);
   });
 
-  test('the same when login failures come as DatabaseConnectionException', async () => {
+  test('the same when a failed login comes as an ExecuteStatementException quoting Redshift', async () => {
     singleUser();
     await createPending();
-    world.loginFailureAs = 'DatabaseConnectionException';
+    world.loginFailureAs = 'ExecuteStatementException';
     world.users.set('app', md5(NEW, 'app'));
     await world.handler()(event('setSecret'));
     expect(world.users.get('app')).toBe(md5(NEW, 'app'));
     expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
+    expect(world.liveProbes().length).toBe(1);
+  });
+
+  test('a DatabaseConnectionException is not a failed login: reported as it is, no AWSPREVIOUS probe, nothing changed', async () => {
+    singleUser();
+    await createPending();
+    world.loginFailureAs = 'DatabaseConnectionException';
+    world.users.set('app', md5('SomethingElse1', 'app'));
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/ExecuteStatement failed: DatabaseConnectionException \(HTTP 500\): Database connection failed/);
+    expect(err.message).not.toMatch(/none of/);
+    const probes = world.sm.commandCalls(CreateSecretCommand).map((c) => JSON.parse(c.args[0].input.SecretString!).password);
+    expect(probes.length).toBe(1);
+    expect(probes.includes(PREVIOUS_PASSWORD)).toBe(false);
+    expect(world.users.get('app')).toBe(md5('SomethingElse1', 'app'));
     expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world, err);
   });
 
   test('current fails, pending fails, previous works: ALTER USER through a probe of AWSPREVIOUS', async () => {
@@ -87,10 +168,11 @@ describe('SINGLE_USER setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(nonPolling()).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'rsd:ExecuteStatement',
-      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret',
-      'sm:GetSecretValue',
-      'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret',
+      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', // the AWSPENDING probe
+      'rsd:ExecuteStatement', // ALTER as AWSCURRENT: login fails
+      'rsd:ExecuteStatement', // SELECT 1 as AWSPENDING: login fails
+      'sm:GetSecretValue', // AWSPREVIOUS
+      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret', // ALTER through a probe of AWSPREVIOUS
     ]);
     expect(world.sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN, VersionId: PREVIOUS_VERSION });
     const probes = world.sm.commandCalls(CreateSecretCommand).map((c) => JSON.parse(c.args[0].input.SecretString!).password);
@@ -99,8 +181,8 @@ describe('SINGLE_USER setSecret', () => {
     expect(last.sqls).toEqual([`ALTER USER "app" PASSWORD '${md5(NEW, 'app')}'`]);
     expect(last.secretArn).not.toBe(ARN);
     expect(world.users.get('app')).toBe(md5(NEW, 'app'));
-    expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 2);
-    expect(world.liveProbes()).toEqual([]);
+    expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 1);
+    expect(world.liveProbes().length).toBe(1); // the AWSPENDING probe, for testSecret
     expectNothingLeaked(world);
   });
 
@@ -156,6 +238,30 @@ describe('SINGLE_USER setSecret', () => {
     await expect(world.handler({ STATEMENT_TIMEOUT_MS: '1000' })(event('setSecret'))).rejects.toThrow(/did not finish within 1000 ms/);
     expect(world.calls).toContain('rsd:CancelStatement');
     expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+  });
+
+  test('an ALTER USER still running near the Lambda\'s deadline is cancelled, the probe deleted, the error says it ran out of time', async () => {
+    singleUser();
+    await createPending();
+    world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'HANG' } });
+    const start = world.clock;
+    const err = await world.handler()(event('setSecret'), { getRemainingTimeInMillis: () => 10_000 }).catch((e) => e);
+    expect(err.name).toBe('OutOfTimeError');
+    expect(err.message).toMatch(/setSecret failed for .*: ran out of time: Redshift statement .* had not finished .*it was cancelled/);
+    expect(world.clock - start).toBeLessThanOrEqual(8_000);
+    expect(world.calls).toContain('rsd:CancelStatement');
+    expect(world.calls.at(-1)).toBe('sm:DeleteSecret');
+    expect(world.liveProbes()).toEqual([]);
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+  });
+
+  test('no statement is started without the time to finish it', async () => {
+    singleUser();
+    await createPending();
+    const err = await world.handler()(event('setSecret'), { getRemainingTimeInMillis: () => 1_500 }).catch((e) => e);
+    expect(err.message).toMatch(/ran out of time: not starting ExecuteStatement/);
+    expect(world.rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+    expect(world.liveProbes()).toEqual([]);
   });
 
   test('throttling is retried', async () => {

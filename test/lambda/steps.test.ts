@@ -5,7 +5,7 @@ import {
   PREVIOUS_VERSION, secretJson, TOKEN, World,
 } from './world';
 import { createHandler } from '../../lambda/rotation/index';
-import { probeNamePrefix } from '../../lambda/rotation/secrets';
+import { probeName, probeNamePrefix } from '../../lambda/rotation/secrets';
 
 let world: World;
 const event = (Step: string, token = TOKEN) => ({ SecretId: ARN, ClientRequestToken: token, Step });
@@ -88,7 +88,7 @@ describe('bad secrets: a clear error and nothing changed', () => {
     ['missing username', () => world.addSecret({ arn: ARN, current: secretJson({ password: CURRENT_PASSWORD }) }), /username is missing/],
     ['missing password', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app' }) }), /password is missing/],
     ['engine not redshift', () => world.addSecret({ arn: ARN, current: secretJson({ engine: 'postgres', username: 'app', password: CURRENT_PASSWORD }) }), /engine must be "redshift"/],
-    ['neither target', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, dbClusterIdentifier: undefined }) }), /found neither/],
+    ['neither target', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, dbClusterIdentifier: undefined }) }), /the secret names no cluster or workgroup: add dbClusterIdentifier \(a provisioned cluster\) or workgroupName/],
     ['both targets', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, workgroupName: 'wg' }) }), /found both/],
     ['alternating without masterarn', () => world.addSecret({
       arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD }), tags: { 'redshift-rotation:strategy': 'ALTERNATING_USERS' },
@@ -98,7 +98,7 @@ describe('bad secrets: a clear error and nothing changed', () => {
     }), /must be SINGLE_USER or ALTERNATING_USERS/],
     ['username with a quote', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'a"b', password: CURRENT_PASSWORD }) }), /username "a\\"b" must match/],
     ['username with SQL', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'x; drop user y', password: CURRENT_PASSWORD }) }), /username "x; drop user y" must match/],
-    ['mixed-case username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'App', password: CURRENT_PASSWORD }) }), /username "App" must match/],
+    ['mixed-case username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'App', password: CURRENT_PASSWORD }) }), /username "App" has upper-case letters; Redshift folds user names to lower case .*write "app" in the secret instead/],
     ['non-ASCII username', () => world.addSecret({ arn: ARN, current: secretJson({ username: 'ålice', password: CURRENT_PASSWORD }) }), /username "ålice" must match/],
     ['username too long for _clone', () => world.addSecret({
       arn: ARN, current: secretJson({ username: 'a'.repeat(122), password: CURRENT_PASSWORD, masterarn: MASTER_ARN }),
@@ -137,6 +137,23 @@ describe('createSecret', () => {
       password: NEW_PASSWORDS[0],
     });
     expectNothingLeaked(world);
+  });
+
+  test('the event\'s RotationToken goes to PutSecretValue and into no log line or error', async () => {
+    singleUser();
+    world.startRotation();
+    const rotationToken = 'rt-0123456789-secret-token';
+    await world.handler()({ ...event('createSecret'), RotationToken: rotationToken });
+    expect(world.sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: ARN, ClientRequestToken: TOKEN, RotationToken: rotationToken });
+    expect(world.logLines.join('\n').includes(rotationToken)).toBe(false);
+    // and never in an error either
+    world.sm.on(PutSecretValueCommand).rejects(Object.assign(new Error(`token ${rotationToken} is not valid`), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const other = 'token-3333-4444';
+    world.startRotation(ARN, other);
+    const err = await world.handler()({ ...event('createSecret', other), RotationToken: rotationToken }).catch((e) => e);
+    expect(err.message).toMatch(/PutSecretValue failed: AccessDeniedException/);
+    expect(String(err.message).includes(rotationToken)).toBe(false);
+    expect(world.logLines.join('\n').includes(rotationToken)).toBe(false);
   });
 
   test('running it twice changes nothing the second time', async () => {
@@ -196,12 +213,13 @@ describe('testSecret', () => {
     await world.handler({ TEST_STATEMENTS: '["SELECT count(*) FROM orders","SELECT 2"]' })(event('testSecret'));
     expect(world.calls.filter((c) => !c.endsWith('DescribeStatement'))).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:ListSecrets', 'sm:CreateSecret',
+      'sm:GetSecretValue', // setSecret's probe, found by name and checked: nothing else before the tests
       'rsd:ExecuteStatement', 'rsd:ExecuteStatement', 'rsd:ExecuteStatement',
       'sm:DeleteSecret',
     ]);
     const create = world.sm.commandCalls(CreateSecretCommand)[0].args[0].input;
-    expect(create.Name).toMatch(new RegExp(`^${probeNamePrefix('redshift-rotation-probe/', ARN)}-[0-9a-f]{8}$`));
+    expect(create.Name).toMatch(new RegExp(`^${probeNamePrefix('redshift-rotation-probe/', ARN)}-[0-9a-f]{16}$`));
+    expect(create.Name).toBe(probeName('redshift-rotation-probe/', ARN, TOKEN));
     expect(create.SecretString).toBe(world.stageValue(ARN, 'AWSPENDING'));
     expect(create.KmsKeyId).toBe('alias/app-key');
     expect(create.Tags).toEqual([{ Key: 'RotationProbeFor', Value: ARN }]);
@@ -213,12 +231,17 @@ describe('testSecret', () => {
     expect(world.liveProbes()).toEqual([]);
   });
 
-  test('probes left by an earlier crash are removed first; other secrets\' probes are left alone', async () => {
-    await prepared();
+  test('probes left by an earlier crash are removed before a probe is made; other secrets\' probes are left alone', async () => {
+    singleUser();
+    world.startRotation();
+    await world.handler()(event('createSecret'));
     const prefix = probeNamePrefix('redshift-rotation-probe/', ARN);
     world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${prefix}-deadbeef-AAA`, current: '{}', tags: { RotationProbeFor: ARN } });
     const other = probeNamePrefix('redshift-rotation-probe/', 'arn:other');
     world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${other}-cafebabe-BBB`, current: '{}', tags: { RotationProbeFor: 'arn:other' } });
+    await world.handler()(event('setSecret'));
+    expect(world.liveProbes().map((s) => s.name).sort()).toEqual([`${other}-cafebabe-BBB`, probeName('redshift-rotation-probe/', ARN, TOKEN)].sort());
+    expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 1);
     await world.handler()(event('testSecret'));
     expect(world.liveProbes().map((s) => s.name)).toEqual([`${other}-cafebabe-BBB`]);
     expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 2);

@@ -12,6 +12,7 @@ import {
   DatabaseConnectionException,
   DescribeStatementCommand,
   ExecuteStatementCommand,
+  ExecuteStatementException,
   GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
@@ -97,8 +98,13 @@ export class World {
   public catalog: Partial<Record<CatalogQuery, Row[]>> = {};
   /** faults: the first predicate that matches a submitted statement's SQL decides its fate */
   public faults: Array<{ match: (sql: string, secretArn: string) => boolean; fault: Fault }> = [];
-  /** a login failure surfaces as a FAILED statement (the real service) or as DatabaseConnectionException */
-  public loginFailureAs: 'FAILED' | 'DatabaseConnectionException' = 'FAILED';
+  /**
+   * how a login failure surfaces: a FAILED statement quoting Redshift, an ExecuteStatementException quoting Redshift
+   * (the two documented shapes), or a DatabaseConnectionException without Redshift's message (not a failed login)
+   */
+  public loginFailureAs: 'FAILED' | 'ExecuteStatementException' | 'DatabaseConnectionException' = 'FAILED';
+  /** errors the next CreateSecret calls throw, in order */
+  public createSecretFailures: Error[] = [];
   private passwordIndex = 0;
   private probeCounter = 0;
   public clock = 0;
@@ -158,7 +164,7 @@ export class World {
   }
 
   public secret(arn: string): StoredSecret {
-    const s = this.secrets.get(arn);
+    const s = this.secrets.get(arn) ?? [...this.secrets.values()].find((x) => !x.deleted && x.name === arn);
     if (!s || s.deleted) throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', $metadata: {} });
     return s;
   }
@@ -286,6 +292,11 @@ export class World {
     });
     this.sm.on(CreateSecretCommand).callsFake((input) => {
       log('CreateSecret');
+      const failure = this.createSecretFailures.shift();
+      if (failure) throw failure;
+      if ([...this.secrets.values()].some((x) => !x.deleted && x.name === input.Name)) {
+        throw new ResourceExistsException({ message: `The operation failed because the secret ${input.Name} already exists.`, $metadata: { httpStatusCode: 400 } });
+      }
       const arn = `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${input.Name}-P${this.probeCounter++}`;
       this.secrets.set(arn, {
         arn,
@@ -321,6 +332,10 @@ export class World {
           throw new DatabaseConnectionException({ message: 'Database connection failed', Message: 'Database connection failed', $metadata: { httpStatusCode: 500 } });
         }
         const user = secretString ? JSON.parse(secretString).username : '?';
+        if (this.loginFailureAs === 'ExecuteStatementException') {
+          const message = `FATAL: password authentication failed for user "${user}"`;
+          throw new ExecuteStatementException({ message, Message: message, StatementId: 'stmt-x', $metadata: { httpStatusCode: 500 } });
+        }
         st.status = 'FAILED';
         st.error = `FATAL: password authentication failed for user "${user}"`;
         this.statements.push(st);

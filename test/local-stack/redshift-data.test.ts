@@ -1,7 +1,7 @@
 import {
-  ActiveStatementsExceededException, BatchExecuteStatementCommand, CancelStatementCommand, DatabaseConnectionException,
-  DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient, ResourceNotFoundException,
-  ValidationException,
+  ActiveStatementsExceededException, BatchExecuteStatementCommand, BatchExecuteStatementException, CancelStatementCommand,
+  DatabaseConnectionException, DescribeStatementCommand, ExecuteStatementCommand, ExecuteStatementException, GetStatementResultCommand,
+  RedshiftDataClient, ResourceNotFoundException, ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import type { DescribeStatementCommandOutput } from '@aws-sdk/client-redshift-data';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -136,7 +136,7 @@ describe('login with the secret\'s AWSCURRENT', () => {
     expect(d.Error).toBe('FATAL: password authentication failed for user "dapi_user"');
   });
 
-  test('loginFailure "exception" reports DatabaseConnectionException instead', async () => {
+  test('loginFailure "exception" reports ExecuteStatementException / BatchExecuteStatementException with Redshift\'s message instead', async () => {
     const other = new LocalRedshiftData({
       faults: stack.faults,
       secrets: stack.secretsManager,
@@ -149,8 +149,12 @@ describe('login with the secret\'s AWSCURRENT', () => {
     const client = new RedshiftDataClient({ region: stack.region, endpoint: other.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
     try {
       const s = await stack.createSecret({ name: 'bad-login', username: 'dapi_user', password: 'Nopenope1' });
-      await expect(client.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: s.arn, Database: 'dev', Sql: 'SELECT 1' })))
-        .rejects.toBeInstanceOf(DatabaseConnectionException);
+      const err = await client.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: s.arn, Database: 'dev', Sql: 'SELECT 1' })).catch((e) => e);
+      expect(err).toBeInstanceOf(ExecuteStatementException);
+      expect(err.message).toBe('FATAL: password authentication failed for user "dapi_user"');
+      const batchErr = await client.send(new BatchExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: s.arn, Database: 'dev', Sqls: ['SELECT 1'] })).catch((e) => e);
+      expect(batchErr).toBeInstanceOf(BatchExecuteStatementException);
+      expect(batchErr.message).toBe('FATAL: password authentication failed for user "dapi_user"');
     } finally {
       client.destroy();
       await other.stop();
@@ -230,6 +234,21 @@ describe('CancelStatement, WaitTimeSeconds, limits', () => {
     await expect(data.send(new CancelStatementCommand({ Id }))).rejects.toBeInstanceOf(ValidationException);
   });
 
+  test('a statement still waiting to start (statement latency) is cancelled at once: ABORTED, never run', async () => {
+    stack.redshiftData.statementLatencyMs = 10_000;
+    try {
+      const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT 1' }));
+      const t = Date.now();
+      expect((await data.send(new CancelStatementCommand({ Id }))).Status).toBe(true);
+      expect(Date.now() - t).toBeLessThan(2000);
+      const d = await data.send(new DescribeStatementCommand({ Id }));
+      expect(d.Status).toBe('ABORTED');
+      expect(d.RedshiftQueryId).toBe(0);
+    } finally {
+      stack.redshiftData.statementLatencyMs = 0;
+    }
+  });
+
   test('WaitTimeSeconds returns the current status when the statement is slower; 0-30 only', async () => {
     const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT pg_sleep(1.5)' }));
     const t = Date.now();
@@ -272,6 +291,42 @@ describe('CancelStatement, WaitTimeSeconds, limits', () => {
     } finally {
       client.destroy();
       await limited.stop();
+    }
+  });
+});
+
+describe('targets that cannot run statements, and network errors (fault options)', () => {
+  afterEach(() => stack.faults.clear());
+
+  test('a paused cluster: ValidationException that says so, no statement made', async () => {
+    stack.faults.inject({ service: 'redshift-data', operation: 'ExecuteStatement', action: { type: 'targetUnavailable', state: 'paused' } });
+    const err = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT 1' })).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationException);
+    expect(err.message).toBe(`Cluster ${stack.clusterIdentifier} is not available to run statements: it is paused.`);
+  });
+
+  test('an unreachable workgroup: DatabaseConnectionException without a login message', async () => {
+    stack.faults.inject({ service: 'redshift-data', operation: 'BatchExecuteStatement', action: { type: 'targetUnavailable', state: 'unreachable' } });
+    const err = await data.send(new BatchExecuteStatementCommand({ WorkgroupName: stack.workgroupName, SecretArn: workgroupSecret, Database: 'dev', Sqls: ['SELECT 1'] })).catch((e) => e);
+    expect(err).toBeInstanceOf(DatabaseConnectionException);
+    expect(err.message).toMatch(/^Connection to the database failed: Workgroup local-workgroup could not be reached/);
+    expect(/password authentication failed/.test(err.message)).toBe(false);
+  });
+
+  test('targetUnavailable applies to statement calls only', () => {
+    expect(() => stack.faults.inject({ service: 'secretsmanager', action: { type: 'targetUnavailable', state: 'paused' } })).toThrow(/redshift-data service only/);
+  });
+
+  test('a network error: the connection closes without an answer', async () => {
+    const client = new RedshiftDataClient({ region: stack.region, endpoint: stack.endpoints.redshiftData, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    try {
+      const f = stack.faults.inject({ service: 'redshift-data', operation: 'ExecuteStatement', action: { type: 'networkError' } });
+      const err = await client.send(new ExecuteStatementCommand({ ClusterIdentifier: stack.clusterIdentifier, SecretArn: master, Database: 'dev', Sql: 'SELECT 1' })).catch((e) => e);
+      expect(err.$metadata?.httpStatusCode).toBeUndefined();
+      expect(`${err.code ?? ''} ${err.message}`).toMatch(/socket hang up|ECONNRESET|EPIPE/);
+      expect(f.fired).toBe(1);
+    } finally {
+      client.destroy();
     }
   });
 });

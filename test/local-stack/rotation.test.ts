@@ -186,11 +186,14 @@ describe('RotateSecret runs the four steps like the service', () => {
 describe('the Lambda runtime', () => {
   test('environment: local endpoints with the worker path, region, fake credentials, per-function env; nothing from the test process', async () => {
     const fn = stack.functionArn('echo');
-    stack.registerFunction(fn, { handlerFile: ECHO, env: { PASSWORD_LENGTH: '40', TEST_STATEMENTS: '["SELECT 1"]' } });
+    stack.registerFunction(fn, { handlerFile: ECHO, env: { PASSWORD_LENGTH: '40', TEST_STATEMENTS: '["SELECT 1"]' }, timeoutMs: 7000 });
     const r = await stack.lambda.invoke(fn, { Step: 'echo', SecretId: 's', ClientRequestToken: 't' });
     expect(r.ok).toBe(true);
     const line = stack.lambdaLogs.find((l) => l.invocationId === r.invocationId && l.message.startsWith('{'))!;
-    const { env, remaining } = JSON.parse(line.message);
+    const { env, remaining, remainingMs } = JSON.parse(line.message);
+    // context.getRemainingTimeInMillis() counts down from the function's configured timeout
+    expect(remainingMs).toBeLessThanOrEqual(7000);
+    expect(remainingMs).toBeGreaterThan(7000 - 3000);
     expect(env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toMatch(new RegExp(`^${stack.endpoints.secretsManager}/fn/w\\d+/$`));
     expect(env.AWS_ENDPOINT_URL_REDSHIFT_DATA).toMatch(new RegExp(`^${stack.endpoints.redshiftData}/fn/w\\d+/$`));
     expect(env).toMatchObject({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: 'echo', PASSWORD_LENGTH: '40', TEST_STATEMENTS: '["SELECT 1"]' });

@@ -208,3 +208,49 @@ describe('ListSecrets and DeleteSecret', () => {
       .rejects.toBeInstanceOf(InvalidParameterException);
   });
 });
+
+describe('CreateSecret denied on a name prefix (a policy without secretsmanager:CreateSecret there)', () => {
+  test('AccessDeniedException as the service answers; other names and the lifted denial work', async () => {
+    const lift = stack.secretsManager.denyCreateSecret('denied-probe/');
+    try {
+      const err = await sm.send(new CreateSecretCommand({ Name: 'denied-probe/abc', SecretString: '{}' })).catch((e) => e);
+      expect(err.name).toBe('AccessDeniedException');
+      expect(err.message).toMatch(/^User: arn:aws:sts::123456789012:assumed-role\/.* is not authorized to perform: secretsmanager:CreateSecret on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:denied-probe\/abc because no identity-based policy allows the secretsmanager:CreateSecret action$/);
+      await expect(sm.send(new DescribeSecretCommand({ SecretId: 'denied-probe/abc' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+      await sm.send(new CreateSecretCommand({ Name: 'allowed/abc', SecretString: '{}' }));
+    } finally {
+      lift();
+    }
+    await sm.send(new CreateSecretCommand({ Name: 'denied-probe/abc', SecretString: '{}' }));
+  });
+});
+
+describe('RotationToken', () => {
+  test('PutSecretValue records whether it carried a RotationToken, and whether the service issued it; never the token', async () => {
+    const { ARN } = await sm.send(new CreateSecretCommand({ Name: 'rt-secret', SecretString: '{"a":1}' }));
+    await sm.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: '{"a":2}', ClientRequestToken: token(901) }));
+    await sm.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: '{"a":3}', ClientRequestToken: token(902), RotationToken: 'made-up-token' }));
+    const records = stack.secretsManager.rotationTokens.filter((r) => r.secretArn === ARN);
+    expect(records.map((r) => [r.versionId, r.rotationToken, r.fromLambda])).toEqual([[token(901), 'absent', false], [token(902), 'unknown', false]]);
+    expect(JSON.stringify(stack.secretsManager.rotationTokens).includes('made-up-token')).toBe(false);
+  });
+});
+
+describe('force deletion in the background (forceDeletePurgeMs)', () => {
+  test('the name stays "scheduled for deletion" for a while, then can be used again', async () => {
+    stack.secretsManager.forceDeletePurgeMs = 300;
+    try {
+      const { ARN } = await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' }));
+      await sm.send(new DeleteSecretCommand({ SecretId: ARN, ForceDeleteWithoutRecovery: true }));
+      const err = await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' })).catch((x) => x);
+      expect(err).toBeInstanceOf(InvalidRequestException);
+      expect(err.message).toMatch(/already scheduled for deletion/);
+      // a second force delete while it is being purged is accepted, as the service does
+      await sm.send(new DeleteSecretCommand({ SecretId: ARN, ForceDeleteWithoutRecovery: true }));
+      await new Promise((r) => setTimeout(r, 400));
+      await sm.send(new CreateSecretCommand({ Name: 'purge-later', SecretString: '{}' }));
+    } finally {
+      stack.secretsManager.forceDeletePurgeMs = 0;
+    }
+  });
+});

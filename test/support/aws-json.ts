@@ -121,6 +121,10 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
     if (extra > 0) await sleep(extra);
     if (action?.type === 'latency' && !['ExecuteStatement', 'BatchExecuteStatement'].includes(operation)) await sleep(action.ms);
     if (action?.type === 'error' && action.when !== 'after') return sendError(res, faultError(action));
+    if (action?.type === 'networkError') {
+      res.socket?.destroy();
+      return;
+    }
     if (action?.type === 'crash' && action.when === 'before' && caller && host) {
       await host.crashWorker(caller.workerId, `crash fault before ${operation}`);
       res.socket?.destroy();

@@ -63,7 +63,15 @@ export type FaultAction =
    * Only calls made by a Lambda invocation match a crash fault. */
   | { readonly type: 'crash'; readonly when: 'before' | 'after' }
   /** Delay the call (Data API statements: delay the statement's execution). */
-  | { readonly type: 'latency'; readonly ms: number };
+  | { readonly type: 'latency'; readonly ms: number }
+  /** Close the connection without an answer, before the call is applied (the SDK sees a network error). */
+  | { readonly type: 'networkError' }
+  /**
+   * Data API ExecuteStatement/BatchExecuteStatement: the cluster or workgroup cannot run statements. `paused`: a
+   * paused cluster (ValidationException); `unreachable`: the Data API cannot connect to the database
+   * (DatabaseConnectionException). Neither message says `password authentication failed`.
+   */
+  | { readonly type: 'targetUnavailable'; readonly state: 'paused' | 'unreachable' };
 
 /** A fault to inject. */
 export interface FaultSpec extends CallMatcher {
@@ -102,8 +110,8 @@ export class FaultInjector {
 
   /** Injects a fault; returns a handle that reports how often it matched and fired. */
   inject(spec: FaultSpec): Fault {
-    if (spec.action.type === 'statementFailed' && spec.service === 'secretsmanager') {
-      throw new Error('statementFailed faults apply to the redshift-data service only');
+    if ((spec.action.type === 'statementFailed' || spec.action.type === 'targetUnavailable') && spec.service === 'secretsmanager') {
+      throw new Error(`${spec.action.type} faults apply to the redshift-data service only`);
     }
     if ((spec.nth ?? 1) < 1 || (spec.times ?? 1) < 1) throw new Error('nth and times must be at least 1');
     const state: FaultState = { id: `fault-${this.nextId++}`, spec, seen: 0, fired: 0, removed: false };
@@ -149,7 +157,8 @@ export class FaultInjector {
     for (const f of this.active) {
       if (f.removed || !this.matches(f.spec, record, sqls)) continue;
       if (f.spec.action.type === 'crash' && !record.lambda) continue;
-      if (f.spec.action.type === 'statementFailed' && !['ExecuteStatement', 'BatchExecuteStatement'].includes(record.operation)) continue;
+      if ((f.spec.action.type === 'statementFailed' || f.spec.action.type === 'targetUnavailable')
+        && !['ExecuteStatement', 'BatchExecuteStatement'].includes(record.operation)) continue;
       f.seen++;
       const nth = f.spec.nth ?? 1;
       if (action === undefined && f.seen >= nth && f.seen < nth + (f.spec.times ?? 1)) {

@@ -51,6 +51,11 @@ export interface LocalStackOptions {
   readonly rotationRetries?: number;
   /** Delay before each rotation retry, ms. @default 200 */
   readonly rotationRetryDelayMs?: number;
+  /**
+   * How long a force-deleted secret's name stays taken ("scheduled for deletion"), ms: the service deletes in the
+   * background. @default 0 (at once); changeable later: `stack.secretsManager.forceDeletePurgeMs`
+   */
+  readonly forceDeletePurgeMs?: number;
   /** Delay before each Data API statement starts, ms (changeable later: `stack.redshiftData.statementLatencyMs`). @default 0 */
   readonly statementLatencyMs?: number;
   /** How the Data API reports a failed login. @default 'failed-statement' */
@@ -184,6 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faults,
       rotationRetries: options.rotationRetries,
       rotationRetryDelayMs: options.rotationRetryDelayMs,
+      forceDeletePurgeMs: options.forceDeletePurgeMs,
       lambdaHost: () => runner,
     });
     smRef.current = sm;

@@ -32,9 +32,10 @@ export interface RedshiftDataOptions {
   /** Delay before each statement starts, in ms. @default 0 */
   readonly statementLatencyMs?: number;
   /**
-   * How a login failure is reported: as a FAILED statement whose Error is PostgreSQL's
-   * (`FATAL: password authentication failed for user "x"`), or as a DatabaseConnectionException thrown by
-   * ExecuteStatement/BatchExecuteStatement. @default 'failed-statement'
+   * How a login failure is reported, in one of the two shapes the Data API documents for a statement that cannot
+   * run: a FAILED statement whose Error is Redshift's (`FATAL: password authentication failed for user "x"`), or
+   * an ExecuteStatementException / BatchExecuteStatementException thrown by the call, with that message.
+   * @default 'failed-statement'
    */
   readonly loginFailure?: 'failed-statement' | 'exception';
   readonly lambdaHost?: () => LambdaHost | undefined;
@@ -89,6 +90,8 @@ const rawTypes = { getTypeParser: () => (v: string) => v };
 export class LocalRedshiftData {
   /** Delay before each statement starts, in ms (changeable at any time). */
   statementLatencyMs: number;
+  /** How a failed login is reported (changeable at any time); see {@link RedshiftDataOptions.loginFailure}. */
+  loginFailure: 'failed-statement' | 'exception';
   private readonly statements = new Map<string, Statement>();
   private readonly clientTokens = new Map<string, { id: string; key: string }>();
   private readonly typeNames = new Map<number, string>();
@@ -98,6 +101,7 @@ export class LocalRedshiftData {
 
   constructor(private readonly options: RedshiftDataOptions) {
     this.statementLatencyMs = options.statementLatencyMs ?? 0;
+    this.loginFailure = options.loginFailure ?? 'failed-statement';
   }
 
   get url(): string {
@@ -220,6 +224,11 @@ export class LocalRedshiftData {
       throw new AwsError('ResourceNotFoundException', `Workgroup ${input.WorkgroupName} not found.`);
     }
     if (input.DbUser !== undefined) throw new AwsError('ValidationException', 'DbUser authentication is not emulated by the local stack; use SecretArn.');
+    if (fault?.type === 'targetUnavailable') {
+      const what = hasCluster ? `Cluster ${input.ClusterIdentifier}` : `Workgroup ${input.WorkgroupName}`;
+      if (fault.state === 'paused') throw new AwsError('ValidationException', `${what} is not available to run statements: it is paused.`);
+      throw new AwsError('DatabaseConnectionException', `Connection to the database failed: ${what} could not be reached (connection timed out).`, 500);
+    }
     if (typeof input.Database !== 'string' || input.Database.length === 0) {
       throw new AwsError('ValidationException', 'Database must be specified when authenticating with Secrets Manager.');
     }
@@ -243,12 +252,12 @@ export class LocalRedshiftData {
       throw new AwsError('ActiveStatementsExceededException', 'The number of active statements exceeds the limit.');
     }
     const credentials = this.readSecret(input.SecretArn, input);
-    if (this.options.loginFailure === 'exception') {
+    if (this.loginFailure === 'exception') {
       const c = this.connect(credentials.username, credentials.password, input.Database);
       try {
         await c.connect();
       } catch (e) {
-        throw new AwsError('DatabaseConnectionException', pgError(e));
+        throw new AwsError(batch ? 'BatchExecuteStatementException' : 'ExecuteStatementException', pgError(e), 500);
       } finally {
         await c.end().catch(() => undefined);
       }
@@ -312,7 +321,8 @@ export class LocalRedshiftData {
   private async run(st: Statement): Promise<void> {
     await new Promise((r) => setImmediate(r));
     const latency = this.statementLatencyMs + (st.fault?.type === 'latency' ? st.fault.ms : 0);
-    if (latency > 0) await sleep(latency);
+    // a statement waiting to start ends as soon as it is cancelled (CancelStatement does not wait for the latency)
+    for (const until = Date.now() + latency; !st.cancelled && Date.now() < until;) await sleep(Math.min(20, until - Date.now()));
     if (st.cancelled) return this.abort(st, 'Query cancelled on user\'s request');
     this.setStatus(st, 'PICKED');
     for (const s of st.subs) this.setStatus(s, 'PICKED');

@@ -10,7 +10,7 @@
  */
 import { randomBytes, randomInt, randomUUID } from 'crypto';
 import { AwsError, startAwsJsonServer } from './aws-json';
-import type { AwsJsonServer, LambdaHost } from './aws-json';
+import type { AwsJsonServer, LambdaHost, Operation } from './aws-json';
 import type { FaultInjector } from './faults';
 
 export const AWSCURRENT = 'AWSCURRENT';
@@ -55,7 +55,23 @@ export interface SecretsManagerOptions {
   readonly rotationRetries?: number;
   /** Delay before each retry in ms. @default 200 */
   readonly rotationRetryDelayMs?: number;
+  /** How long a force-deleted secret's name stays taken, ms. @default 0 */
+  readonly forceDeletePurgeMs?: number;
   readonly lambdaHost?: () => LambdaHost | undefined;
+}
+
+/** What a PutSecretValue call carried as RotationToken (the token itself is never kept or logged). */
+export interface RotationTokenRecord {
+  readonly time: number;
+  readonly secretArn: string;
+  readonly versionId: string;
+  /**
+   * `issued`: the RotationToken of an invocation this service made for a rotation of the secret; `unknown`: some
+   * other string; `absent`: none.
+   */
+  readonly rotationToken: 'issued' | 'unknown' | 'absent';
+  /** Whether the caller was a rotation Lambda invocation run by the local stack. */
+  readonly fromLambda: boolean;
 }
 
 interface Version {
@@ -94,6 +110,23 @@ const epoch = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1
 export class LocalSecretsManager {
   /** Rotation lifecycle events, oldest first. */
   readonly events: RotationLifecycleEvent[] = [];
+  /** Every PutSecretValue call and whether it carried the RotationToken the service gave the rotation function. */
+  readonly rotationTokens: RotationTokenRecord[] = [];
+  /**
+   * How long a force-deleted secret stays "scheduled for deletion" (its name taken, reads refused) before it is
+   * purged, ms: "Secrets Manager performs the actual deletion with an asynchronous background process, so there
+   * might be a short delay before the secret is permanently deleted" (DeleteSecret). 0: at once.
+   */
+  forceDeletePurgeMs: number;
+  /** RotationTokens issued to rotation invocations, per secret ARN (kept in memory only, never logged). */
+  private readonly issuedRotationTokens = new Map<string, Set<string>>();
+  /**
+   * Test hook: called with the secret's name and the SecretString of every new version CreateSecret or
+   * PutSecretValue stores (e.g. to check what probe secrets held). Unset by default; a test must never print it.
+   */
+  onSecretStringStored?: (secretName: string, secretString: string) => void;
+  /** Name prefixes on which CreateSecret is denied (an IAM policy without the permission). */
+  private readonly createDenied = new Set<string>();
   private readonly secrets = new Map<string, Secret>();
   private server?: AwsJsonServer;
   private invoker?: RotationInvoker;
@@ -102,12 +135,23 @@ export class LocalSecretsManager {
   private readonly eventWaiters = new Set<() => void>();
   private stopping = false;
 
-  constructor(private readonly options: SecretsManagerOptions) {}
+  constructor(private readonly options: SecretsManagerOptions) {
+    this.forceDeletePurgeMs = options.forceDeletePurgeMs ?? 0;
+  }
 
   /** The endpoint URL (after start). */
   get url(): string {
     if (!this.server) throw new Error('the local Secrets Manager is not started');
     return this.server.url;
+  }
+
+  /**
+   * Denies CreateSecret on names starting with `namePrefix`, as the service answers a caller whose IAM policy lacks
+   * `secretsmanager:CreateSecret` there (AccessDeniedException). Returns a function that lifts the denial.
+   */
+  denyCreateSecret(namePrefix: string): () => void {
+    this.createDenied.add(namePrefix);
+    return () => { this.createDenied.delete(namePrefix); };
   }
 
   /** Sets the function that runs rotation Lambdas. */
@@ -116,11 +160,11 @@ export class LocalSecretsManager {
   }
 
   async start(): Promise<string> {
-    const ops: Record<string, (input: any) => unknown> = {
-      CreateSecret: (i) => this.createSecret(i),
+    const ops: Record<string, Operation> = {
+      CreateSecret: (i, call) => this.createSecret(i, call.caller?.functionArn),
       DescribeSecret: (i) => this.describeSecret(i),
       GetSecretValue: (i) => this.getSecretValue(i),
-      PutSecretValue: (i) => this.putSecretValue(i),
+      PutSecretValue: (i, call) => this.putSecretValueCall(i, call.caller !== undefined),
       UpdateSecret: (i) => this.updateSecret(i),
       UpdateSecretVersionStage: (i) => this.updateSecretVersionStage(i),
       GetRandomPassword: (i) => ({ RandomPassword: generatePassword(i) }),
@@ -283,10 +327,16 @@ export class LocalSecretsManager {
 
   // ---- operations ---------------------------------------------------------------------------------------------
 
-  private createSecret(input: any) {
+  private createSecret(input: any, callerFunctionArn?: string) {
     const name = input.Name;
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
       throw new AwsError('InvalidParameterException', 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+    }
+    if ([...this.createDenied].some((prefix) => name.startsWith(prefix))) {
+      const fn = callerFunctionArn?.split(':')[6] ?? 'caller';
+      const resource = `arn:aws:secretsmanager:${this.options.region}:${this.options.account}:secret:${name}`;
+      throw new AwsError('AccessDeniedException', `User: arn:aws:sts::${this.options.account}:assumed-role/${fn}-role/${fn} is not authorized to perform: `
+        + `secretsmanager:CreateSecret on resource: ${resource} because no identity-based policy allows the secretsmanager:CreateSecret action`);
     }
     const token = this.validateToken(input.ClientRequestToken) ?? randomUUID();
     const value = this.secretValue(input);
@@ -315,6 +365,7 @@ export class LocalSecretsManager {
     };
     if (value) secret.versions.set(token, { id: token, value, stages: new Set([AWSCURRENT]), created: now });
     this.secrets.set(secret.arn, secret);
+    if (value?.SecretString !== undefined) this.onSecretStringStored?.(name, value.SecretString);
     return { ARN: secret.arn, Name: name, VersionId: value ? token : undefined };
   }
 
@@ -378,9 +429,33 @@ export class LocalSecretsManager {
     const v: Version = existing ?? { id: token, stages: new Set(), created: Date.now() };
     v.value = value;
     s.versions.set(token, v);
+    if (value.SecretString !== undefined) this.onSecretStringStored?.(s.name, value.SecretString);
     for (const stage of stages) this.attachStage(s, v, stage);
     s.lastChanged = Date.now();
     return { ARN: s.arn, Name: s.name, VersionId: token, VersionStages: [...v.stages] };
+  }
+
+  private putSecretValueCall(input: any, fromLambda: boolean) {
+    const out = this.putSecretValue(input);
+    const token = input.RotationToken;
+    const issued = typeof token === 'string' && (this.issuedRotationTokens.get(out.ARN)?.has(token) ?? false);
+    this.rotationTokens.push({
+      time: Date.now(),
+      secretArn: out.ARN,
+      versionId: out.VersionId,
+      fromLambda,
+      rotationToken: token === undefined ? 'absent' : issued ? 'issued' : 'unknown',
+    });
+    return out;
+  }
+
+  /** A RotationToken for one invocation of the rotation function for `secretArn`. */
+  private issueRotationToken(secretArn: string): string {
+    const token = randomUUID();
+    let set = this.issuedRotationTokens.get(secretArn);
+    if (!set) { set = new Set(); this.issuedRotationTokens.set(secretArn, set); }
+    set.add(token);
+    return token;
   }
 
   private updateSecret(input: any) {
@@ -484,7 +559,13 @@ export class LocalSecretsManager {
     }
     const now = Date.now();
     if (force) {
-      this.secrets.delete(s.arn);
+      if (this.forceDeletePurgeMs > 0) {
+        s.deleted ??= now;
+        s.deletionDate = now + this.forceDeletePurgeMs;
+        setTimeout(() => { if (this.secrets.get(s.arn) === s) this.secrets.delete(s.arn); }, this.forceDeletePurgeMs).unref();
+      } else {
+        this.secrets.delete(s.arn);
+      }
       return { ARN: s.arn, Name: s.name, DeletionDate: epoch(now) };
     }
     if (s.deleted !== undefined) {
@@ -591,7 +672,7 @@ export class LocalSecretsManager {
         failure = undefined;
         for (const step of ROTATION_STEPS) {
           try {
-            await this.invoke(functionArn, { Step: step, SecretId: s.arn, ClientRequestToken: token, RotationToken: randomUUID() });
+            await this.invoke(functionArn, { Step: step, SecretId: s.arn, ClientRequestToken: token, RotationToken: this.issueRotationToken(s.arn) });
           } catch (e) {
             failure = { step, error: (e as Error).message };
             break;
@@ -619,7 +700,7 @@ export class LocalSecretsManager {
     const base = { secretArn: s.arn, secretName: s.name, token, functionArn };
     this.event({ type: 'TestRotationStarted', ...base });
     try {
-      await this.invoke(functionArn, { Step: 'testSecret', SecretId: s.arn, ClientRequestToken: token, RotationToken: randomUUID() });
+      await this.invoke(functionArn, { Step: 'testSecret', SecretId: s.arn, ClientRequestToken: token, RotationToken: this.issueRotationToken(s.arn) });
       this.event({ type: 'TestRotationSucceeded', ...base });
     } catch (e) {
       this.event({ type: 'TestRotationFailed', ...base, step: 'testSecret', error: (e as Error).message });
