@@ -7,10 +7,13 @@
  * Not a benchmark itself: bench/run.ts skips it.
  */
 import { randomBytes } from 'crypto';
+// the SDK clients are devDependencies: the benchmarks run from a development checkout only
+/* eslint-disable import/no-extraneous-dependencies */
 import { ListStatementsCommand } from '@aws-sdk/client-redshift-data';
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+/* eslint-enable import/no-extraneous-dependencies */
 import { startLocalStack } from '../test/support/local-stack';
 import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../test/support/local-stack';
 
