@@ -239,14 +239,19 @@ export function floorMs(spans: readonly StatementSpan[], calls: readonly CallRec
 
 /**
  * The single-user window from the call log: the submission of the ALTER USER statement in setSecret to the
- * UpdateSecretVersionStage of finishSecret (the same definition as test/e2e/helpers.ts), plus the Secrets Manager
- * calls of testSecret and finishSecret (the work that must happen inside it).
+ * UpdateSecretVersionStage of finishSecret (the same definition as test/e2e/helpers.ts), and the Secrets Manager
+ * calls of testSecret and finishSecret (the work that must happen inside it besides the test statement).
  */
-export function singleUserWindow(calls: readonly CallRecord[]): { ms: number; smCallsInside: number } | undefined {
+export function singleUserWindow(calls: readonly CallRecord[]): { alterAt: number; moveAt: number; ms: number; smCallsInside: number } | undefined {
   const alter = calls.find((c) => c.lambda?.step === 'setSecret' && isSubmit(c) && (c.statementKinds ?? []).includes('ALTER USER'));
   const finish = calls.filter((c) => c.lambda?.step === 'finishSecret' && c.operation === 'UpdateSecretVersionStage').pop();
   if (!alter || !finish) return undefined;
   const smCallsInside = calls.filter((c) => c.service === 'secretsmanager' && c.time >= alter.time && c.time <= finish.time
     && (c.lambda?.step === 'testSecret' || c.lambda?.step === 'finishSecret')).length;
-  return { ms: finish.time - alter.time, smCallsInside };
+  return { alterAt: alter.time, moveAt: finish.time, ms: finish.time - alter.time, smCallsInside };
+}
+
+/** The statement submitted at `at` (the first one created at or after it), or undefined. */
+export function statementAt(spans: readonly StatementSpan[], at: number): StatementSpan | undefined {
+  return [...spans].filter((s) => s.start >= at).sort((a, b) => a.start - b.start)[0];
 }

@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   say(`throughput of one function, ${STATEMENT_LATENCY_MS} ms statement latency, ${SM_LATENCY_MS} ms per Secrets Manager call, half SINGLE_USER half ALTERNATING_USERS, ${os.cpus().length} CPUs`);
   printTable(
     ['concurrency', 'rotations', 'elapsed ms', 'rotations per minute', 'ratio vs concurrency 1', 'efficiency', 'median ms', 'p95 ms', 'load average'],
-    results.map((r) => [r.concurrency, r.rotations, r.elapsedMs, r.perMinute, ratioCell(r.speedup), ratioCell(r.efficiency), r.medianMs, r.p95Ms, r.loadAverage]),
+    results.map((r) => [
+      r.concurrency, r.rotations, r.elapsedMs, r.perMinute, ratioCell(r.speedup), ratioCell(r.efficiency), r.medianMs, r.p95Ms, r.loadAverage,
+    ]),
   );
   printJson('throughput', { statementLatencyMs: STATEMENT_LATENCY_MS, secretsManagerLatencyMs: SM_LATENCY_MS, cpus: os.cpus().length, results });
 }
