@@ -6,9 +6,8 @@
  *   npm run bench -- --quick           fewer sizes, runs and rotations (under 3 minutes on 2 cores)
  *   npm run bench -- rotation synth    only the benchmarks whose name contains one of the words
  *
- * The rotation, throughput and bundle benchmarks run the handler bundle the local stack runs
- * (assets/lambda/rotation/index/index.js); when it is missing (a fresh clone) it is built first with
- * `npx projen bundle`. Ends with the time each benchmark took; exits non-zero when one failed.
+ * The local stack runs the handler bundle (assets/lambda/rotation/index/index.js) and the construct synthesizes it
+ * as its asset; when it is missing (a fresh clone) it is built first with `npx projen bundle`. Ends with the time each benchmark took; exits non-zero when one failed.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -33,7 +32,7 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
-if (selected.some((b) => b !== 'synth') && !fs.existsSync(HANDLER_BUNDLE)) {
+if (!fs.existsSync(HANDLER_BUNDLE)) {
   process.stdout.write('building the handler bundle (npx projen bundle)\n');
   const built = spawnSync('npx', ['projen', 'bundle'], { stdio: 'inherit', cwd: ROOT });
   if (built.status !== 0) process.exit(built.status ?? 1);

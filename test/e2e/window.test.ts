@@ -21,9 +21,9 @@ const STATEMENT_LATENCY_MS = 100;
 const SM_LATENCY_MS = 20;
 /**
  * What the window may hold beyond its work: two invocation boundaries (setSecret → testSecret → finishSecret) on a
- * local Lambda runtime, on a busy 2-core machine. A 3-second wait after the ALTER USER is 12 times this; the excess measured on such a machine is about 10 ms.
+ * local Lambda runtime, on a busy 2-core machine. A 3-second wait after the ALTER USER is 10 times this; the excess measured is about 10 ms on a busy machine, 100 ms at a load average of 30.
  */
-const ALLOWANCE_MS = 250;
+const ALLOWANCE_MS = 300;
 
 let e: E2e;
 
