@@ -105,7 +105,7 @@ async function measure(arn: string, sinceSeq: number): Promise<Window> {
   // ended (the poll that saw it end), a Secrets Manager call for its latency
   const dataCalls = calls.filter((c) => c.service === 'redshift-data').map((c) => c.time);
   const busy: Span[] = [
-    ...statements.map((s) => ({ start: s.start, end: dataCalls.find((t) => t >= s.end) ?? s.end })),
+    ...statements.filter((s) => s.start >= calls[0].time).map((s) => ({ start: s.start, end: dataCalls.find((t) => t >= s.end) ?? s.end })),
     ...calls.filter((c) => c.service === 'secretsmanager').map((c) => ({ start: c.time, end: c.time + SM_LATENCY_MS })),
   ];
   return {
