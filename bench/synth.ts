@@ -1,22 +1,28 @@
 /**
- * Synthesis benchmark: N rotated Redshift secrets in one stack, with this library and with aws-cdk-lib's own
- * rotation constructs.
+ * Synthesis benchmark: N rotated Redshift secrets (alternating users) in one stack, in an isolated VPC, with this
+ * library and with aws-cdk-lib's own constructs, in the same run.
  *
- *   npx ts-node --project bench/tsconfig.json bench/synth.ts [runs]
+ *   npm run bench -- synth [--quick]           (BENCH_SYNTH_RUNS=n overrides the synth runs per point)
  *
- * For N in 1, 10, 50, 100, 150 it synthesizes, in one stack each:
- * - ours-single:        RedshiftSecretRotation, SINGLE_USER, no VPC (the stack's shared function)
- * - ours-alternating:   RedshiftSecretRotation, ALTERNATING_USERS with one given master secret
- * - cdk-multi-user:     secretsmanager.SecretRotation with SecretRotationApplication.REDSHIFT_ROTATION_MULTI_USER
- *                       (a Serverless Application Repository app per secret; needs a VPC and a connectable target)
- * - cdk-single-user:    secretsmanager.SecretRotation with REDSHIFT_ROTATION_SINGLE_USER
- *                       (what @aws-cdk/aws-redshift-alpha's Cluster.addRotationSingleUser() builds)
- * - cdk-hosted-single:  secret.addRotationSchedule() with HostedRotation.redshiftSingleUser()
- *                       (the AWS::SecretsManager-2020-07-23 transform makes a nested stack with a function per secret)
- * and reports the resources in the synthesized template, the template's bytes, the Lambda functions that the
- * deployment runs (in the template, or one per SAR application / hosted rotation), the median synth time over
- * `runs` (default 5), and whether the template fits CloudFormation's limits (500 resources, 1 MB template).
- * Prints a table, then one JSON line.
+ * For N in 1, 10, 50, 100, 150, 300 (quick: 1, 10, 100) it synthesizes, in one stack each, a VPC with isolated
+ * subnets only (no NAT) and:
+ * - ours:        RedshiftSecretRotation, ALTERNATING_USERS with one given master secret; the stack's shared function
+ *                in the isolated subnets, reaching Secrets Manager and the Data API through interface endpoints
+ *                (RotationNetwork.interfaceEndpoints(), the default there);
+ * - cdk-sar:     secretsmanager.SecretRotation with SecretRotationApplication.REDSHIFT_ROTATION_MULTI_USER (a
+ *                Serverless Application Repository application per secret) and one shared Secrets Manager
+ *                interface endpoint;
+ * - cdk-hosted:  secret.addRotationSchedule() with HostedRotation.redshiftMultiUser() (the AWS::SecretsManager
+ *                transform makes the function of each rotation in a nested stack) and the same shared endpoint.
+ * It reports the template's resources, the Lambda functions the deployment runs (in the template, or one per SAR
+ * application or hosted rotation), the template's KB, the characters of every IAM policy document in the template
+ * (AWS::IAM::Policy, AWS::IAM::ManagedPolicy and the inline policies of AWS::IAM::Role, as minified JSON) and the
+ * largest aggregate of inline policies of one role (IAM allows 10,240 characters), the median synth time, whether
+ * the template fits CloudFormation's 500 resources, and, from the per-secret slope, the most secrets per stack
+ * and the stacks 300 secrets need. Every comparison with ours is a `ratio`. Prints tables, then one JSON line.
+ *
+ * The function's and roles' resources that SAR applications and hosted rotations create live in nested stacks:
+ * they count against neither the template's resources nor its IAM characters here.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -26,44 +32,34 @@ import * as cdk from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RedshiftSecretRotation, RedshiftTarget } from '../src';
+import { envInt, median, printJson, printTable, QUICK, ratio, ratioCell, round, say } from './support';
 
-const SIZES = [1, 10, 50, 100, 150];
-const RUNS = Number(process.argv[2] ?? 5);
+const SIZES = QUICK ? [1, 10, 100] : [1, 10, 50, 100, 150, 300];
+const RUNS = envInt('BENCH_SYNTH_RUNS', QUICK ? 1 : 3);
 const RESOURCE_LIMIT = 500;
-const TEMPLATE_BYTES_LIMIT = 1_000_000;
+const ROLE_POLICY_LIMIT = 10_240;
+const SECRETS_TO_PLACE = 300;
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const MASTER_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/admin-AbCdEf';
 
-type Variant = 'ours-single' | 'ours-alternating' | 'cdk-multi-user' | 'cdk-single-user' | 'cdk-hosted-single';
-const VARIANTS: Variant[] = ['ours-single', 'ours-alternating', 'cdk-multi-user', 'cdk-single-user', 'cdk-hosted-single'];
+type Variant = 'ours' | 'cdk-sar' | 'cdk-hosted';
+const VARIANTS: Variant[] = ['ours', 'cdk-sar', 'cdk-hosted'];
 
 function build(stack: cdk.Stack, variant: Variant, n: number): void {
   const master = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Master', MASTER_ARN);
-  if (variant.startsWith('ours')) {
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+  });
+  const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  if (variant === 'ours') {
     const target = RedshiftTarget.cluster('analytics');
     for (let i = 0; i < n; i++) {
-      new RedshiftSecretRotation(stack, `User${i}`, {
-        target,
-        username: `user_${i}`,
-        masterSecret: variant === 'ours-alternating' ? master : undefined,
-      });
+      new RedshiftSecretRotation(stack, `User${i}`, { target, username: `user_${i}`, masterSecret: master, vpc, vpcSubnets });
     }
     return;
   }
-  if (variant === 'cdk-hosted-single') {
-    for (let i = 0; i < n; i++) {
-      const secret = new secretsmanager.Secret(stack, `User${i}`, {
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ engine: 'redshift', username: `user_${i}`, host: 'analytics.example', port: 5439 }),
-          generateStringKey: 'password',
-        },
-      });
-      secret.addRotationSchedule('Rotation', { hostedRotation: secretsmanager.HostedRotation.redshiftSingleUser() });
-    }
-    return;
-  }
-  // SecretRotation needs the rotation function in the cluster's network (it connects to port 5439)
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  // aws-cdk-lib's functions connect to the cluster (port 5439) and call Secrets Manager through an endpoint
+  const endpoint = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: vpcSubnets });
   const clusterSecurityGroup = new ec2.SecurityGroup(stack, 'ClusterSg', { vpc });
   const cluster: ec2.IConnectable = {
     connections: new ec2.Connections({ securityGroups: [clusterSecurityGroup], defaultPort: ec2.Port.tcp(5439) }),
@@ -75,96 +71,177 @@ function build(stack: cdk.Stack, variant: Variant, n: number): void {
         generateStringKey: 'password',
       },
     });
-    new secretsmanager.SecretRotation(stack, `Rotation${i}`, {
-      application: variant === 'cdk-multi-user'
-        ? secretsmanager.SecretRotationApplication.REDSHIFT_ROTATION_MULTI_USER
-        : secretsmanager.SecretRotationApplication.REDSHIFT_ROTATION_SINGLE_USER,
-      secret,
-      masterSecret: variant === 'cdk-multi-user' ? master : undefined,
-      target: cluster,
-      vpc,
-    });
+    if (variant === 'cdk-sar') {
+      new secretsmanager.SecretRotation(stack, `Rotation${i}`, {
+        application: secretsmanager.SecretRotationApplication.REDSHIFT_ROTATION_MULTI_USER,
+        secret,
+        masterSecret: master,
+        target: cluster,
+        vpc,
+        vpcSubnets,
+        endpoint,
+      });
+    } else {
+      const hosted = secretsmanager.HostedRotation.redshiftMultiUser({ masterSecret: master, vpc, vpcSubnets });
+      secret.addRotationSchedule('Rotation', { hostedRotation: hosted });
+      cluster.connections.allowDefaultPortFrom(hosted);
+    }
   }
 }
 
-interface Result {
+interface Point {
   readonly variant: Variant;
   readonly secrets: number;
   readonly resources: number;
-  readonly templateBytes: number;
   readonly lambdaFunctions: number;
+  readonly templateKb: number;
+  readonly iamPolicyChars: number;
+  readonly largestRolePolicyChars: number;
   readonly synthMsMedian: number;
-  readonly fitsCloudFormation: boolean;
+  readonly fits500: boolean;
 }
 
-function measure(variant: Variant, n: number): Result {
+/** Characters of the policy documents (minified JSON), all of them and the largest inline aggregate of one role. */
+function iamCharacters(resources: Record<string, any>): { total: number; largestRole: number } {
+  const len = (doc: unknown) => JSON.stringify(doc ?? {}).length;
+  const perRole = new Map<string, number>();
+  let total = 0;
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::IAM::Role') {
+      const n = (r.Properties?.Policies ?? []).reduce((s: number, p: any) => s + len(p.PolicyDocument), 0);
+      total += n;
+      perRole.set(id, (perRole.get(id) ?? 0) + n);
+    } else if (r.Type === 'AWS::IAM::Policy') {
+      const n = len(r.Properties?.PolicyDocument);
+      total += n;
+      for (const role of r.Properties?.Roles ?? []) {
+        const roleId = typeof role === 'object' && role?.Ref ? role.Ref : JSON.stringify(role);
+        perRole.set(roleId, (perRole.get(roleId) ?? 0) + n);
+      }
+    } else if (r.Type === 'AWS::IAM::ManagedPolicy') {
+      total += len(r.Properties?.PolicyDocument);
+    }
+  }
+  return { total, largestRole: Math.max(0, ...perRole.values()) };
+}
+
+function measure(variant: Variant, n: number, runs: number): Point {
   const times: number[] = [];
   let template: any;
-  let templateBytes = 0;
-  for (let run = 0; run < RUNS; run++) {
+  let bytes = 0;
+  for (let run = 0; run < runs; run++) {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
-    const started = performance.now();
-    // aws-cdk-lib refuses to synthesize more than 500 resources; lift that check to measure, and report it below
-    const app = new cdk.App({ outdir, context: { '@aws-cdk/core:stackResourceLimit': 0 } });
-    const stack = new cdk.Stack(app, 'Bench', { env: ENV });
-    build(stack, variant, n);
-    const assembly = app.synth();
-    times.push(performance.now() - started);
-    const file = path.join(outdir, assembly.getStackByName('Bench').templateFile);
-    templateBytes = fs.statSync(file).size;
-    template = JSON.parse(fs.readFileSync(file, 'utf8'));
-    fs.rmSync(outdir, { recursive: true, force: true });
+    try {
+      const started = performance.now();
+      // aws-cdk-lib refuses to synthesize more than 500 resources; lift that check to measure, and report it below
+      const app = new cdk.App({ outdir, context: { '@aws-cdk/core:stackResourceLimit': 0 } });
+      const stack = new cdk.Stack(app, 'Bench', { env: ENV });
+      build(stack, variant, n);
+      const assembly = app.synth();
+      times.push(performance.now() - started);
+      const file = path.join(outdir, assembly.getStackByName('Bench').templateFile);
+      bytes = fs.statSync(file).size;
+      template = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   }
-  const resources = Object.values<any>(template.Resources ?? {});
-  const lambdaFunctions = resources.filter((r) => r.Type === 'AWS::Lambda::Function').length
-    + resources.filter((r) => r.Type === 'AWS::Serverless::Application').length
-    + resources.filter((r) => r.Type === 'AWS::SecretsManager::RotationSchedule' && r.Properties?.HostedRotationLambda).length;
-  times.sort((a, b) => a - b);
+  const resources: Record<string, any> = template.Resources ?? {};
+  const all = Object.values<any>(resources);
+  const count = (type: string, f: (r: any) => boolean = () => true) => all.filter((r) => r.Type === type && f(r)).length;
+  const iam = iamCharacters(resources);
   return {
     variant,
     secrets: n,
-    resources: resources.length,
-    templateBytes,
-    lambdaFunctions,
-    synthMsMedian: Math.round(times[Math.floor(times.length / 2)]),
-    fitsCloudFormation: resources.length <= RESOURCE_LIMIT && templateBytes <= TEMPLATE_BYTES_LIMIT,
+    resources: all.length,
+    lambdaFunctions: count('AWS::Lambda::Function') + count('AWS::Serverless::Application')
+      + count('AWS::SecretsManager::RotationSchedule', (r) => r.Properties?.HostedRotationLambda !== undefined),
+    templateKb: round(bytes / 1024, 1),
+    iamPolicyChars: iam.total,
+    largestRolePolicyChars: iam.largestRole,
+    synthMsMedian: round(median(times)),
+    fits500: all.length <= RESOURCE_LIMIT,
+  };
+}
+
+interface Capacity {
+  readonly variant: Variant;
+  readonly fixedResources: number;
+  readonly resourcesPerSecret: number;
+  readonly maxSecretsPerStack: number;
+  readonly stacksFor300: number;
+}
+
+/** The line through the smallest and the largest N: fixed resources, resources per secret, and what fits. */
+function capacity(variant: Variant, points: readonly Point[]): Capacity {
+  const own = points.filter((p) => p.variant === variant).sort((a, b) => a.secrets - b.secrets);
+  const [lo, hi] = [own[0], own[own.length - 1]];
+  const perSecret = (hi.resources - lo.resources) / (hi.secrets - lo.secrets);
+  const fixed = lo.resources - perSecret * lo.secrets;
+  const maxSecretsPerStack = Math.floor((RESOURCE_LIMIT - fixed) / perSecret);
+  return {
+    variant,
+    fixedResources: round(fixed, 1),
+    resourcesPerSecret: round(perSecret, 2),
+    maxSecretsPerStack,
+    stacksFor300: Math.ceil(SECRETS_TO_PLACE / maxSecretsPerStack),
   };
 }
 
 function main(): void {
-  // warm up module loading and the JIT so that the first measurement is not the slowest
-  for (const variant of VARIANTS) {
-    measure(variant, 1);
-  }
-  const results: Result[] = [];
+  for (const variant of VARIANTS) measure(variant, 1, 1); // warm up module loading and the JIT
+  const points: Point[] = [];
   for (const n of SIZES) {
     for (const variant of VARIANTS) {
-      results.push(measure(variant, n));
+      points.push(measure(variant, n, RUNS));
+      process.stderr.write(`  ${variant} ${n}\n`);
     }
   }
+  const caps = VARIANTS.map((v) => capacity(v, points));
 
-  const header = ['secrets', 'variant', 'resources', 'template bytes', 'Lambda functions', 'synth ms (median)', 'resources vs ours', 'fits CloudFormation'];
-  const rows = results.map((r) => {
-    const ours = results.find((o) => o.secrets === r.secrets && o.variant === (r.variant === 'cdk-multi-user' ? 'ours-alternating' : 'ours-single'))!;
-    return [
-      String(r.secrets), r.variant, String(r.resources), String(r.templateBytes), String(r.lambdaFunctions), String(r.synthMsMedian),
-      r.variant.startsWith('ours') ? '' : `${(r.resources / ours.resources).toFixed(2)}x`,
-      r.fitsCloudFormation ? 'yes' : `NO (${r.resources > RESOURCE_LIMIT ? `${r.resources} > ${RESOURCE_LIMIT} resources` : 'template > 1 MB'})`,
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  process.stdout.write(`${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
-  for (const row of rows) {
-    process.stdout.write(`${line(row)}\n`);
+  say(`synthesis, alternating users in an isolated VPC, aws-cdk-lib ${cdkVersion()}, median of ${RUNS} synth run(s)`);
+  printTable(
+    ['secrets', 'variant', 'resources', 'ratio', 'Lambda functions', 'template KB', 'ratio', 'IAM policy chars', 'ratio',
+      'largest role policy', 'synth ms', 'ratio', 'fits 500'],
+    points.map((p) => {
+      const ours = points.find((o) => o.secrets === p.secrets && o.variant === 'ours')!;
+      const r = (a: number, b: number) => (p.variant === 'ours' ? '' : ratioCell(ratio(a, b)));
+      return [
+        p.secrets, p.variant, p.resources, r(p.resources, ours.resources), p.lambdaFunctions, p.templateKb, r(p.templateKb, ours.templateKb),
+        p.iamPolicyChars, p.iamPolicyChars === 0 ? '-' : r(p.iamPolicyChars, ours.iamPolicyChars),
+        `${p.largestRolePolicyChars}${p.largestRolePolicyChars > ROLE_POLICY_LIMIT ? ' (> 10,240)' : ''}`,
+        p.synthMsMedian, r(p.synthMsMedian, ours.synthMsMedian), p.fits500 ? 'yes' : 'NO',
+      ];
+    }),
+  );
+  say('IAM policy chars: minified JSON of every policy document in the template; cdk-sar and cdk-hosted keep a role per secret in its nested stack (not counted).');
+  say('cdk-hosted: the AWS::SecretsManager transform adds the nested stack of each hosted rotation to the processed template (not counted here).');
+  say('');
+  say('capacity (500 resources per stack; the floor is 2 resources per created secret: the secret and its schedule)');
+  const ours = caps.find((c) => c.variant === 'ours')!;
+  printTable(
+    ['variant', 'fixed resources', 'per secret', 'max secrets per stack', 'ratio', `stacks for ${SECRETS_TO_PLACE}`, 'ratio'],
+    caps.map((c) => [
+      c.variant, c.fixedResources, c.resourcesPerSecret, c.maxSecretsPerStack, ratioCell(ratio(c.maxSecretsPerStack, ours.maxSecretsPerStack)),
+      c.stacksFor300, ratioCell(ratio(c.stacksFor300, ours.stacksFor300)),
+    ]),
+  );
+  const floorMax = Math.floor((RESOURCE_LIMIT - ours.fixedResources) / 2);
+  say(`ours: ${ours.maxSecretsPerStack} secrets per stack; at the floor of 2 resources per secret it would be ${floorMax} (ratio ${ratioCell(ratio(ours.maxSecretsPerStack, floorMax))})`);
+  const largest = Math.max(...SIZES);
+  for (const v of VARIANTS.filter((x) => x !== 'ours')) {
+    const p = points.find((x) => x.variant === v && x.secrets === largest)!;
+    const o = points.find((x) => x.variant === 'ours' && x.secrets === largest)!;
+    say(`${largest} secrets, ${v} / ours: resources ratio ${ratioCell(ratio(p.resources, o.resources))}, Lambda functions ratio ${ratioCell(ratio(p.lambdaFunctions, o.lambdaFunctions))}, `
+      + `template KB ratio ${ratioCell(ratio(p.templateKb, o.templateKb))}, `
+      + `IAM characters ratio ${p.iamPolicyChars === 0 ? '- (its roles are in nested stacks)' : ratioCell(ratio(p.iamPolicyChars, o.iamPolicyChars))}, `
+      + `synth ms ratio ${ratioCell(ratio(p.synthMsMedian, o.synthMsMedian))}`);
   }
-  process.stdout.write(`${JSON.stringify({
-    bench: 'synth',
-    runs: RUNS,
-    awsCdkLib: JSON.parse(fs.readFileSync(require.resolve('aws-cdk-lib/package.json'), 'utf8')).version,
-    node: process.version,
-    results,
-  })}\n`);
+  printJson('synth', { runs: RUNS, awsCdkLib: cdkVersion(), resourceLimit: RESOURCE_LIMIT, points, capacity: caps });
+}
+
+function cdkVersion(): string {
+  return JSON.parse(fs.readFileSync(require.resolve('aws-cdk-lib/package.json'), 'utf8')).version;
 }
 
 main();
