@@ -89,7 +89,12 @@ function cfnString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
   if (!join) return undefined;
-  return join[1].map((part) => (typeof part === 'string' ? part : `{Ref:${(part as { Ref?: string }).Ref ?? '?'}}`)).join(join[0]);
+  return join[1].map((part) => {
+    if (typeof part === 'string') return part;
+    const ref = (part as { Ref?: string }).Ref;
+    const getAtt = (part as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
+    return ref !== undefined ? `{Ref:${ref}}` : `{GetAtt:${getAtt?.join('.') ?? '?'}}`;
+  }).join(join[0]);
 }
 
 function synthesize(): Provisioned {
@@ -122,7 +127,8 @@ function synthesize(): Provisioned {
         const strategy = (r.Properties?.Tags ?? []).find((t: { Key: string }) => t.Key === STRATEGY_TAG)?.Value as Strategy | undefined;
         if (!text || !strategy) continue;
         const masterRef = /\{Ref:([^}]+)\}/.exec(text)?.[1];
-        const json = JSON.parse(text.replace(/\{Ref:[^}]+\}/g, 'ref'));
+        // references become the string "ref", also where they stand for a number (an endpoint's port)
+        const json = JSON.parse(text.replace(/\{(?:Ref|GetAtt):[^}]+\}/g, 'ref').replace(/:ref([,}])/g, ':"ref"$1'));
         secrets.push({
           stack: st.stackName,
           logicalId,
