@@ -144,6 +144,25 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+// Examples in every language: jsii-rosetta compiles every README and TSDoc @example snippet in its fixture
+// (rosetta/*.ts-fixture, shipped in the npm package for Construct Hub) and translates it to Python, Java, C# and Go.
+// Strict: a snippet that does not compile fails the build (a ```ts block has no way to opt out; other languages'
+// blocks, e.g. ```python, are left as written). The tablet it writes (.jsii.tabl.json) is build output.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile and translate the README and TSDoc @example snippets (jsii-rosetta --strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+// the assembly is marked strict, so that jsii-pacmak and Construct Hub fail rather than publish a broken example
+project.package.file.addOverride('jsii.metadata', { jsii: { rosetta: { strict: true } } });
+project.package.addField('jsiiRosetta', {
+  strict: true,
+  // modules only examples import: jsii-rosetta installs them (npm) into its compilation directory
+  // (the newest redshift-alpha whose peer range admits aws-cdk-lib 2.176)
+  exampleDependencies: { '@aws-cdk/aws-redshift-alpha': '2.170.0-alpha.0' },
+});
+project.gitignore.addPatterns('/.jsii.tabl.json');
+
 // Integration tests for a real account (test/integ.*.ts, IntegTest + awsApiCall assertions). `integ` checks their
 // committed snapshots without deploying (synth and compare; asset hashes are not compared); it runs in `test`.
 // With AWS credentials, `npx integ-runner --update-on-failed` deploys the changed ones, runs their assertions,

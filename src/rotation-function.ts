@@ -198,6 +198,15 @@ export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
  *
  * The role has a constant size: the secret permissions are conditioned on the secret's rotation function being
  * this one (`secretsmanager:resource/AllowRotationLambdaArn`), so adding a secret changes no policy.
+ *
+ * @example
+ * // one function for the secrets of several stacks, in isolated subnets, with its runtime pinned
+ * const rotator = new RedshiftRotationFunction(sharedStack, 'Rotator', {
+ *   vpc,
+ *   vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+ *   runtime: lambda.Runtime.NODEJS_22_X,
+ * });
+ * rotator.addTarget(RedshiftTarget.cluster('analytics'));
  */
 export class RedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
   /**
