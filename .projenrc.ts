@@ -149,8 +149,11 @@ project.addTask('bench', {
 // Strict: a snippet that does not compile fails the build (a ```ts block has no way to opt out; other languages'
 // blocks, e.g. ```python, are left as written). The tablet it writes (.jsii.tabl.json) is build output.
 const rosetta = project.addTask('rosetta:extract', {
-  description: 'Compile and translate the README and TSDoc @example snippets (jsii-rosetta --strict)',
-  exec: 'jsii-rosetta extract --strict',
+  description: 'Compile and translate the README and TSDoc @example snippets (jsii-rosetta --strict); the README\'s Python example must be one of the translations',
+  steps: [
+    { exec: 'jsii-rosetta extract --strict' },
+    { exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/readme-python.ts' },
+  ],
 });
 project.postCompileTask.spawn(rosetta);
 // the assembly is marked strict, so that jsii-pacmak and Construct Hub fail rather than publish a broken example
