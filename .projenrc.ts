@@ -177,7 +177,7 @@ const integ = project.addTask('integ', {
 });
 project.addTask('integ:update', {
   description: 'Rewrite the integration test snapshots WITHOUT deploying (only when a deployed run is not possible; say so in the commit)',
-  exec: 'integ-runner --language typescript --max-workers 2 --update-on-failed --dry-run',
+  exec: 'integ-runner --language typescript --max-workers 2 --update-on-failed --dry-run --force',
   receiveArgs: true,
 });
 project.testTask.spawn(integ);

@@ -73,7 +73,12 @@ export function rotateAndCheck(integ: IntegTest, id: string, check: RotationChec
   const rotated = (token: string) => a.awsApiCall('SecretsManager', 'describeSecret', { SecretId: secretId })
     .expect(ExpectedResult.objectLike({ VersionIdsToStages: { [token]: ['AWSCURRENT'] } }))
     .waitForAssertions(WAIT);
-  const rotate = (token: string) => a.awsApiCall('SecretsManager', 'rotateSecret', { SecretId: secretId, ClientRequestToken: token });
+  const rotate = (token: string) => {
+    const call = a.awsApiCall('SecretsManager', 'rotateSecret', { SecretId: secretId, ClientRequestToken: token });
+    // RotateSecret also needs lambda:InvokeFunction on the secret's rotation function
+    call.provider.addToRolePolicy({ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: ['*'] });
+    return call;
+  };
   const moveCurrent = (to: string, from: string) => a.awsApiCall('SecretsManager', 'updateSecretVersionStage', {
     SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: to, RemoveFromVersionId: from,
   });
