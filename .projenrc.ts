@@ -55,6 +55,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/pg@^8',
     // the local stack authorizes the rotation function's calls against the synthesized role policy
     '@cloud-copilot/iam-simulate@^0.1.173',
+    // integration tests for a real account (test/integ.*.ts): the newest integ-tests-alpha whose peer range
+    // admits aws-cdk-lib 2.176 (the registry has no 2.176.0-alpha.0), and an integ-runner that reads its assemblies
+    '@aws-cdk/integ-tests-alpha@2.173.2-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
   ],
 
   jestOptions: {
@@ -140,8 +144,48 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+// Examples in every language: jsii-rosetta compiles every README and TSDoc @example snippet in its fixture
+// (rosetta/*.ts-fixture, shipped in the npm package for Construct Hub) and translates it to Python, Java, C# and Go.
+// Strict: a snippet that does not compile fails the build (a ```ts block has no way to opt out; other languages'
+// blocks, e.g. ```python, are left as written). The tablet it writes (.jsii.tabl.json) is build output.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile and translate the README and TSDoc @example snippets (jsii-rosetta --strict); the README\'s Python example must be one of the translations',
+  steps: [
+    { exec: 'jsii-rosetta extract --strict' },
+    { exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/readme-python.ts' },
+  ],
+});
+project.postCompileTask.spawn(rosetta);
+// the assembly is marked strict, so that jsii-pacmak and Construct Hub fail rather than publish a broken example
+project.package.file.addOverride('jsii.metadata', { jsii: { rosetta: { strict: true } } });
+project.package.addField('jsiiRosetta', {
+  strict: true,
+  // modules only examples import: jsii-rosetta installs them (npm) into its compilation directory
+  // (the newest redshift-alpha whose peer range admits aws-cdk-lib 2.176)
+  exampleDependencies: { '@aws-cdk/aws-redshift-alpha': '2.170.0-alpha.0' },
+});
+project.gitignore.addPatterns('/.jsii.tabl.json');
+
+// Integration tests for a real account (test/integ.*.ts, IntegTest + awsApiCall assertions). `integ` checks their
+// committed snapshots without deploying (synth and compare; asset hashes are not compared); it runs in `test`.
+// With AWS credentials, `npx integ-runner --update-on-failed` deploys the changed ones, runs their assertions,
+// destroys them and rewrites their snapshots (CONTRIBUTING.md).
+const integ = project.addTask('integ', {
+  description: 'Verify the integration test snapshots (test/integ.*.ts) without deploying',
+  exec: 'integ-runner --language typescript --max-workers 2',
+  receiveArgs: true,
+});
+project.addTask('integ:update', {
+  description: 'Rewrite the integration test snapshots WITHOUT deploying (only when a deployed run is not possible; say so in the commit)',
+  exec: 'integ-runner --language typescript --max-workers 2 --update-on-failed --dry-run --force',
+  receiveArgs: true,
+});
+project.testTask.spawn(integ);
+// the snapshots are committed; the asset directories in them are build output (as aws-cdk's own integ tests do)
+project.gitignore.addPatterns('test/*.snapshot/asset.*', '/test/cdk-integ.out.*');
+
 // Both run the bundled handler from assets/, so they build it first (a fresh clone has no assets/).
-for (const task of [localStack, demo]) {
+for (const task of [localStack, demo, integ]) {
   task.prependSpawn(project.bundler.bundleTask);
 }
 

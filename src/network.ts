@@ -60,6 +60,15 @@ export interface RotationNetworkBinding {
  *
  * The function never connects to the database itself (all SQL goes through the Data API), so without a VPC it
  * needs no network configuration at all.
+ *
+ * @example
+ * // a VPC that already has interface endpoints for both services
+ * new RedshiftSecretRotation(this, 'App', {
+ *   target: RedshiftTarget.cluster('analytics'),
+ *   username: 'app',
+ *   vpc,
+ *   network: RotationNetwork.existingEndpoints(secretsManagerEndpoint, redshiftDataEndpoint),
+ * });
  */
 export class RotationNetwork {
   /**

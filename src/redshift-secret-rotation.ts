@@ -158,6 +158,16 @@ const WARNING_PREFIX = 'cdk-redshift-rotation';
  *
  * Adds the secret (unless given), its rotation schedule and, with `alarmTopic`, one EventBridge rule to the
  * stack; the function, its role and network resources are created once per stack and shared.
+ *
+ * @example
+ * // user `etl` of cluster `analytics`, alternating with `etl_clone` every 30 days
+ * const admin = secretsmanager.Secret.fromSecretCompleteArn(this, 'Admin', adminSecretArn);
+ * const etl = new RedshiftSecretRotation(this, 'Etl', {
+ *   target: RedshiftTarget.cluster('analytics'),
+ *   username: 'etl',
+ *   masterSecret: admin,
+ * });
+ * etl.grantRead(new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
  */
 export class RedshiftSecretRotation extends Construct implements ec2.IConnectable {
   /**

@@ -7,6 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Fact, FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, IConstruct } from 'constructs';
 import { RotationNetwork } from './network';
 import { RedshiftTarget } from './target';
@@ -163,9 +165,13 @@ export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
   readonly memorySize?: number;
 
   /**
-   * The Node.js runtime.
+   * The Node.js runtime. Set it to pin one (e.g. `lambda.Runtime.NODEJS_22_X`), so that an upgrade of aws-cdk-lib
+   * does not change it.
    *
-   * @default - the latest Node.js runtime Lambda offers in the stack's region (`determineLatestNodeRuntime`)
+   * @default - the newest Node.js runtime that aws-cdk-lib's region facts say Lambda offers in the stack's region
+   * (`determineLatestNodeRuntime`), but never older than `nodejs22.x`; `nodejs22.x` in regions where aws-cdk-lib
+   * names an older one (China, GovCloud with aws-cdk-lib 2.176) or knows nothing; for an env-agnostic stack, the
+   * runtime every region of its target partitions would get
    */
   readonly runtime?: lambda.Runtime;
 
@@ -198,6 +204,15 @@ export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
  *
  * The role has a constant size: the secret permissions are conditioned on the secret's rotation function being
  * this one (`secretsmanager:resource/AllowRotationLambdaArn`), so adding a secret changes no policy.
+ *
+ * @example
+ * // one function for the secrets of several stacks, in isolated subnets, with its runtime pinned
+ * const rotator = new RedshiftRotationFunction(sharedStack, 'Rotator', {
+ *   vpc,
+ *   vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+ *   runtime: lambda.Runtime.NODEJS_22_X,
+ * });
+ * rotator.addTarget(RedshiftTarget.cluster('analytics'));
  */
 export class RedshiftRotationFunction extends Construct implements IRedshiftRotationFunction {
   /**
@@ -341,7 +356,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     this.lambdaFunction = new lambda.Function(this, 'Function', {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'rotation', 'index')),
       handler: 'index.handler',
-      runtime: props.runtime ?? latestNodeRuntime(this),
+      runtime: props.runtime ?? defaultNodeRuntime(this),
       architecture: lambda.Architecture.ARM_64,
       description: 'Rotates Amazon Redshift secrets through the Redshift Data API (cdk-redshift-rotation)',
       functionName: props.functionName,
@@ -742,20 +757,41 @@ function dependsOn(stack: Stack, other: Stack, seen = new Set<Stack>()): boolean
 }
 
 /**
- * The newest Node.js runtime: the one `determineLatestNodeRuntime` names for the stack's region, or the newest
- * `nodejsNN.x` the installed aws-cdk-lib knows, whichever is newer. (aws-cdk-lib 2.176's regional facts still
- * name nodejs20.x, which Lambda no longer supports, while it already has NODEJS_22_X.)
+ * The oldest Node.js runtime the function uses by default: the handler is bundled for Node.js 20 syntax
+ * (esbuild `target: 'node20'`) and tested on Node.js 20, and nodejs22.x is the oldest Node.js runtime Lambda still
+ * lets you create (nodejs20.x: deprecated Apr 30, 2026, function create blocked from Aug 31, 2026;
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html).
  */
-function latestNodeRuntime(scope: Construct): lambda.Runtime {
-  const version = (runtime: lambda.Runtime) => Number(/^nodejs(\d+)\.x$/.exec(runtime.name)?.[1] ?? 0);
-  const known = lambda.Runtime.ALL
-    .filter((r) => r.family === lambda.RuntimeFamily.NODEJS && version(r) > 0)
-    .sort((a, b) => version(b) - version(a))[0];
-  const regional = lambda.determineLatestNodeRuntime(scope);
-  if (!Token.isUnresolved(regional.name) && version(regional) >= version(known)) {
-    return regional;
+const NODE_RUNTIME_FLOOR = 'nodejs22.x';
+
+/** The major version of a `nodejsNN.x` runtime name, 0 for anything else. */
+function nodeMajor(name: string | undefined): number {
+  return Number(/^nodejs(\d+)\.x$/.exec(name ?? '')?.[1] ?? 0);
+}
+
+/**
+ * The default runtime: the newest Node.js that aws-cdk-lib's region facts (`LATEST_NODE_RUNTIME`, what
+ * `determineLatestNodeRuntime` reads) say Lambda offers in the stack's region, never older than the floor; the
+ * floor where aws-cdk-lib names an older runtime (China, GovCloud and ISO regions in 2.176) or knows nothing of the
+ * region. An env-agnostic stack gets, as a literal, the runtime every region of its target partitions
+ * (`@aws-cdk/core:target-partitions`, else all) would get, so that the template deploys in any of them.
+ */
+function defaultNodeRuntime(scope: Construct): lambda.Runtime {
+  const stack = Stack.of(scope);
+  const choose = (fact: string | undefined) => (nodeMajor(fact) > nodeMajor(NODE_RUNTIME_FLOOR) ? fact! : NODE_RUNTIME_FLOOR);
+  let name: string;
+  if (!Token.isUnresolved(stack.region)) {
+    name = choose(Fact.find(stack.region, FactName.LATEST_NODE_RUNTIME));
+  } else {
+    const partitions = stack.node.tryGetContext(cxapi.TARGET_PARTITIONS);
+    const facts = Array.isArray(partitions)
+      ? RegionInfo.limitedRegionMap(FactName.LATEST_NODE_RUNTIME, partitions)
+      : RegionInfo.regionMap(FactName.LATEST_NODE_RUNTIME);
+    const names = Object.values(facts).map(choose);
+    name = names.length === 0 ? NODE_RUNTIME_FLOOR : names.reduce((a, b) => (nodeMajor(b) < nodeMajor(a) ? b : a));
   }
-  return known;
+  return lambda.Runtime.ALL.find((r) => r.name === name && r.family === lambda.RuntimeFamily.NODEJS)
+    ?? new lambda.Runtime(name, lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 }
 
 /**

@@ -46,6 +46,12 @@ export enum RedshiftTargetType {
  * The Redshift cluster or Serverless workgroup whose credentials are rotated.
  *
  * The rotation function reaches it through the Redshift Data API, so it needs no network path to the database.
+ *
+ * @example
+ * const cluster = RedshiftTarget.cluster('analytics');
+ * const workgroup = RedshiftTarget.workgroup('analytics-wg', {
+ *   workgroupArn: 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0b7c6a2e-1111-2222-3333-444455556666',
+ * });
  */
 export class RedshiftTarget {
   /**

@@ -17,10 +17,11 @@ export function typescriptBlocks(markdown: string): Array<{ line: number; code: 
   const blocks: Array<{ line: number; code: string }> = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (/^```(ts|typescript)\s*$/.test(lines[i])) {
+    // a fence may be indented (a snippet inside a list item); ```ts with parameters (fixture=...) is left to jsii-rosetta
+    if (/^\s*```(ts|typescript)\s*$/.test(lines[i])) {
       const start = i + 1;
       let end = start;
-      while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
+      while (end < lines.length && !/^\s*```\s*$/.test(lines[end])) end++;
       blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
       i = end;
     }
