@@ -113,19 +113,28 @@ export class SecretsApi {
   public async secretString(
     secretId: string, selector: { stage?: string; versionId?: string }, what: string, allowMissing = false,
   ): Promise<string | undefined> {
+    return (await this.secretValue(secretId, selector, what, allowMissing))?.secretString;
+  }
+
+  /** Like {@link secretString}, with the secret's complete ARN (GetSecretValue's `ARN`, else `secretId`). */
+  public async secretValue(
+    secretId: string, selector: { stage?: string; versionId?: string }, what: string, allowMissing = false,
+  ): Promise<{ arn: string; secretString: string } | undefined> {
     let value: string | undefined;
+    let arn = secretId;
     try {
       const output = await this.client.send(new GetSecretValueCommand({
         SecretId: secretId, VersionStage: selector.stage, VersionId: selector.versionId,
       }));
       value = output.SecretString;
+      arn = output.ARN ?? secretId;
     } catch (err) {
       if (allowMissing && errorName(err) === 'ResourceNotFoundException') return undefined;
       throw new RotationError(`cannot read ${what}: Secrets Manager GetSecretValue failed: ${describeSdkError(err, this.redactor, true)}`);
     }
     if (typeof value !== 'string') throw new RotationError(`${what} has no SecretString`);
     this.remember(value);
-    return value;
+    return { arn, secretString: value };
   }
 
   /** Remembers the password (and the whole string) of a secret string for redaction. */
