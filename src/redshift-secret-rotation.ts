@@ -534,7 +534,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       const user = props.username !== undefined && !Token.isUnresolved(props.username) ? props.username : '<username>';
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:createUserManually`,
         `username: the rotation function does not create the database user ${user}${alternating ? '' : ' (SINGLE_USER has no master secret to create it with)'}, `
-        + `so the first rotation fails unless it exists with the secret's password: after deploying, read the password from the secret and run, as an admin, `
+        + 'so the first rotation fails unless it exists with the secret\'s password: after deploying, read the password from the secret and run, as an admin, '
         + `CREATE USER ${user} PASSWORD '<the secret's password>' (and the GRANTs it needs)${alternating ? '' : ', then rotate the secret'}; `
         + 'or give masterSecret or masterUsername so that the first rotation creates it (createUser)');
     }

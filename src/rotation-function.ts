@@ -562,8 +562,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
    */
   private validateEnvironmentSize(): string[] {
     const cfn = this.lambdaFunction.node.defaultChild as lambda.CfnFunction;
-    const env = cfn.environment as lambda.CfnFunction.EnvironmentProperty | undefined;
-    const variables = (Stack.of(this).resolve(env?.variables) ?? {}) as Record<string, unknown>;
+    // lambda.Function renders its environment lazily: resolve the property, then read its variables
+    const env = Stack.of(this).resolve(cfn.environment) as { variables?: Record<string, unknown>; Variables?: Record<string, unknown> } | undefined;
+    const variables = env?.variables ?? env?.Variables ?? {};
     let size = 0;
     for (const [name, value] of Object.entries(variables)) {
       size += Buffer.byteLength(name);

@@ -116,14 +116,15 @@ function currentDoesNotLogIn(ctx: RotationContext, err: LoginFailedError, why = 
  * this rotation created the user or set its password, then failed) must log in as it. Otherwise the user belongs to
  * someone else (a pre-existing `app_clone`, or a real user `etl` named through a secret for `etl_clone`).
  */
-async function checkOwnership(ctx: RotationContext, pendingUser: string, pendingValue: string, previousProof: Promise<OwnershipProof>): Promise<void> {
+async function checkOwnership(ctx: RotationContext, pendingUser: string, pendingValue: string,
+  previousProof: Promise<OwnershipProof>): Promise<void> {
   const previous = await previousProof;
   if (previous.ok) return;
   const pending = await proveByVersion(ctx, pendingUser, AWSPENDING, pendingValue);
   if (pending.ok) return;
   throw new RotationError(`the alternate user ${JSON.stringify(pendingUser)} already exists, and this secret has not proven it owns it `
     + `(${previous.why}; ${pending.why}); the rotation function alters an existing alternate user only when a version of the secret `
-    + `(AWSPREVIOUS, or AWSPENDING after an interrupted rotation) logs in as it. Drop or rename that user, or store its credentials as AWSPREVIOUS; nothing was changed`);
+    + '(AWSPREVIOUS, or AWSPENDING after an interrupted rotation) logs in as it. Drop or rename that user, or store its credentials as AWSPREVIOUS; nothing was changed');
 }
 
 /**

@@ -261,7 +261,11 @@ export function checkMasterTarget(args: {
   readonly masterArn: string;
   readonly masterFields: Readonly<Record<string, unknown>>;
   readonly current: RedshiftSecret;
-  readonly pairings: ReadonlyArray<{ readonly arn: string; readonly partial: boolean; readonly targets: ReadonlyArray<{ readonly kind: string; readonly name: string }> }>;
+  readonly pairings: ReadonlyArray<{
+    readonly arn: string;
+    readonly partial: boolean;
+    readonly targets: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
+  }>;
 }): void {
   const cluster = args.current.dbClusterIdentifier?.toLowerCase();
   const workgroup = args.current.workgroupName;

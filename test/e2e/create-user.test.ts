@@ -27,7 +27,8 @@ async function users(): Promise<string[]> {
 }
 
 /** A secret as RedshiftSecretRotation creates it: engine, username, dbname, the target field, masterarn; tags. */
-async function constructSecret(name: string, username: string, target: Target, fields: Record<string, unknown>, tags: Record<string, string>): Promise<string> {
+async function constructSecret(name: string, username: string, target: Target, fields: Record<string, unknown>,
+  tags: Record<string, string>): Promise<string> {
   const password = newPassword();
   e.passwords.add(password);
   const json = {
@@ -71,7 +72,10 @@ test('a fresh stack holds only the admin user; every created secret rotates on i
   const rotatedAdmin = await e.value(masters.cluster);
   await e.sm.send(new PutSecretValueCommand({
     SecretId: masters.workgroup,
-    SecretString: JSON.stringify({ ...JSON.parse((await e.sm.send(new GetSecretValueCommand({ SecretId: masters.workgroup }))).SecretString!), password: rotatedAdmin!.password }),
+    SecretString: JSON.stringify({
+      ...JSON.parse((await e.sm.send(new GetSecretValueCommand({ SecretId: masters.workgroup }))).SecretString!),
+      password: rotatedAdmin!.password,
+    }),
     VersionStages: ['AWSCURRENT'],
   }));
   clusterMaster = masters.cluster;

@@ -78,7 +78,7 @@ describe.each(['cluster', 'workgroup'] as Target[])('8.1 takeover by name, on a 
 test('8.1 migration from AWS\'s multi-user rotation: _clone exists and AWSPREVIOUS holds it; the rotation brings it in line', async () => {
   const app = await user('mig');
   const clone = await user('', `${app.name}_clone`);
-  await e.redshift(`CREATE TABLE IF NOT EXISTS public.mig_t (x int)`);
+  await e.redshift('CREATE TABLE IF NOT EXISTS public.mig_t (x int)');
   await e.redshift(`GRANT SELECT ON public.mig_t TO "${app.name}"`);
   const master = await e.masterArn('cluster');
   // AWS's template secret: host, port, masterarn; AWSPREVIOUS is the clone, AWSCURRENT the original
@@ -113,7 +113,7 @@ describe('8.2 superuser is given to the alternate user only with the deployer\'s
 
     const optedIn = e.stack.functionArn('rotation-superuser-clone');
     e.stack.registerFunction(optedIn, { env: { ...FAST_ENV, ALLOW_SUPERUSER_CLONE: 'true' } });
-      await retryOk(secret.arn, optedIn, token);
+    await retryOk(secret.arn, optedIn, token);
     expect(await e.stack.adminQuery('SELECT rolsuper FROM pg_roles WHERE rolname = $1', [`${boss.name}_clone`])).toEqual([{ rolsuper: true }]);
   });
 });
