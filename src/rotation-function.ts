@@ -434,6 +434,8 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
           actions: [
             'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
             'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+            // only when an existing alternate user is not proven by AWSPREVIOUS or AWSPENDING: an abandoned rotation's version
+            'secretsmanager:ListSecretVersionIds',
           ],
           resources: [secretArn('*')],
           conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },

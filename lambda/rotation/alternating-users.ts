@@ -9,7 +9,7 @@
  */
 import { CATALOG_SQL, catalogParameters, CatalogQuery, CatalogRows, parseCatalog, Row } from './catalog';
 import { pendingString, probeFor, RotationContext } from './context';
-import { errorMessage, LoginFailedError, RotationError } from './errors';
+import { errorMessage, LoginFailedError, RotationError, StatementError } from './errors';
 import {
   checkMasterTarget, checkPendingFitsCurrent, CLONE_SUFFIX, CREATE_USER_TAG, originalUsername, parseMasterSecret, parseRedshiftSecret,
 } from './secret';
@@ -17,7 +17,9 @@ import { AWSPENDING, AWSPREVIOUS, tagValue, versionWithStage } from './secrets';
 import { alternatingWrites, SELECT_ONE } from './sql';
 
 /** Whether a version of the secret holds working credentials of the pending user, and if not, why (no secret in it). */
-export type OwnershipProof = { readonly ok: true; readonly by: 'AWSPREVIOUS' | 'AWSPENDING' } | { readonly ok: false; readonly why: string };
+export type OwnershipProof = { readonly ok: true; readonly by: ProofVersion } | { readonly ok: false; readonly why: string };
+/** The version that proves ownership: AWSPREVIOUS, AWSPENDING, or an abandoned rotation's (no label). */
+export type ProofVersion = 'AWSPREVIOUS' | 'AWSPENDING' | 'ABANDONED';
 
 /** The statements setSecret ran (for tests); the skipped privileges are in ctx.skipped. */
 export async function setSecretAlternatingUsers(ctx: RotationContext): Promise<string[]> {
@@ -40,13 +42,16 @@ async function setSecretChecked(ctx: RotationContext, pendingValue: string, pend
   createUsers: boolean, previousProof: Promise<OwnershipProof>): Promise<string[]> {
   // the guard against a secret edited to point at another user: AWSCURRENT must log in as itself (with the
   // create-user tag, a user that does not exist yet may be created instead, never one that exists)
-  let currentLoginError: LoginFailedError | undefined;
+  let currentLoginError: RotationError | undefined;
   try {
     await ctx.data.execute(ctx.target, ctx.arn, SELECT_ONE);
   } catch (err) {
-    if (!(err instanceof LoginFailedError)) throw err;
-    if (!createUsers) throw currentDoesNotLogIn(ctx, err);
-    currentLoginError = err;
+    // with the tag, a FAILED statement counts too: what Redshift answers for a user that does not exist is not
+    // documented (PostgreSQL says "password authentication failed"); the catalog decides whether it exists
+    const failedLogin = err instanceof LoginFailedError || (createUsers && err instanceof StatementError && err.status === 'FAILED');
+    if (!failedLogin) throw err;
+    if (!createUsers) throw currentDoesNotLogIn(ctx, err as RotationError);
+    currentLoginError = err as RotationError;
   }
 
   const masterArn = ctx.current.masterarn!;
@@ -107,7 +112,7 @@ async function setSecretChecked(ctx: RotationContext, pendingValue: string, pend
   return writes.statements;
 }
 
-function currentDoesNotLogIn(ctx: RotationContext, err: LoginFailedError, why = ''): RotationError {
+function currentDoesNotLogIn(ctx: RotationContext, err: RotationError, why = ''): RotationError {
   return new RotationError(`AWSCURRENT does not log in as ${JSON.stringify(ctx.current.username)}; refusing to change users for it${why} (${err.message})`);
 }
 
@@ -122,16 +127,54 @@ async function checkOwnership(ctx: RotationContext, pendingUser: string, pending
   if (previous.ok) return;
   const pending = await proveByVersion(ctx, pendingUser, AWSPENDING, pendingValue);
   if (pending.ok) return;
+  const abandoned = await proveByAbandonedVersion(ctx, pendingUser);
+  if (abandoned.ok) return;
   throw new RotationError(`the alternate user ${JSON.stringify(pendingUser)} already exists, and this secret has not proven it owns it `
-    + `(${previous.why}; ${pending.why}); the rotation function alters an existing alternate user only when a version of the secret `
-    + '(AWSPREVIOUS, or AWSPENDING after an interrupted rotation) logs in as it. Drop or rename that user, or store its credentials as AWSPREVIOUS; nothing was changed');
+    + `(${previous.why}; ${pending.why}; ${abandoned.why}); the rotation function alters an existing alternate user only when a version of the secret `
+    + '(AWSPREVIOUS, AWSPENDING after an interrupted attempt, or the pending version of an abandoned rotation) logs in as it. '
+    + 'Drop or rename that user, or store its credentials as AWSPREVIOUS; nothing was changed');
+}
+
+/** How many unlabelled versions (newest first) are tried: an abandoned rotation leaves one each. */
+export const ABANDONED_VERSIONS_TRIED = 3;
+
+/**
+ * An abandoned rotation (its AWSPENDING label removed, as the README's recovery says) may have created the alternate
+ * user or set its password: its version, now without labels, logs in as it. Tried only when AWSPREVIOUS and
+ * AWSPENDING did not prove ownership; versions of another user are skipped without a probe.
+ */
+async function proveByAbandonedVersion(ctx: RotationContext, username: string): Promise<OwnershipProof> {
+  let ids: string[];
+  try {
+    ids = (await ctx.secrets.deprecatedVersionIds(ctx.arn)).filter((id) => id !== ctx.token);
+  } catch (err) {
+    return { ok: false, why: `the versions without labels could not be listed (${errorMessage(err)})` };
+  }
+  let tried = 0;
+  for (const id of ids.slice(0, ABANDONED_VERSIONS_TRIED)) {
+    let value: string;
+    try {
+      value = (await ctx.secrets.secretString(ctx.arn, { versionId: id }, 'a version without labels'))!;
+      if (parseRedshiftSecret(value, 'a version without labels').username !== username) continue;
+    } catch {
+      continue;
+    }
+    tried++;
+    const proof = await proveByVersion(ctx, username, 'ABANDONED', value, `abandoned${tried}`);
+    if (proof.ok) return proof;
+  }
+  return {
+    ok: false,
+    why: tried === 0 ? `no version without labels holds user ${JSON.stringify(username)}` : `no version without labels logs in as ${JSON.stringify(username)}`,
+  };
 }
 
 /**
  * Whether a version of the secret logs in as `username`, through a probe secret (the Data API takes only a secret's
  * AWSCURRENT). Never rejects: anything that prevents the proof is its `why`.
  */
-export async function proveByVersion(ctx: RotationContext, username: string, stage: 'AWSPREVIOUS' | 'AWSPENDING', value?: string): Promise<OwnershipProof> {
+export async function proveByVersion(ctx: RotationContext, username: string, stage: ProofVersion, value?: string,
+  purpose = stage === AWSPREVIOUS ? 'previous' : stage === AWSPENDING ? 'pending' : 'abandoned'): Promise<OwnershipProof> {
   try {
     let secretString = value;
     if (secretString === undefined) {
@@ -141,7 +184,7 @@ export async function proveByVersion(ctx: RotationContext, username: string, sta
     }
     const secret = parseRedshiftSecret(secretString, stage);
     if (secret.username !== username) return { ok: false, why: `${stage} holds user ${JSON.stringify(secret.username)}` };
-    const logsIn = await ctx.secrets.withProbe(probeFor(ctx, stage === AWSPREVIOUS ? 'previous' : 'pending'), ctx.arn, ctx.description.KmsKeyId,
+    const logsIn = await ctx.secrets.withProbe(probeFor(ctx, purpose), ctx.arn, ctx.description.KmsKeyId,
       secretString, async (probeArn) => {
         try {
           await ctx.data.execute(ctx.target, probeArn, SELECT_ONE);

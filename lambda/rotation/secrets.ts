@@ -13,6 +13,7 @@ import {
   GetRandomPasswordCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -135,6 +136,25 @@ export class SecretsApi {
     if (typeof value !== 'string') throw new RotationError(`${what} has no SecretString`);
     this.remember(value);
     return { arn, secretString: value };
+  }
+
+  /**
+   * The versions of a secret that carry no staging label ("deprecated": e.g. the AWSPENDING of a rotation that was
+   * abandoned), newest first (ListSecretVersionIds with IncludeDeprecated).
+   */
+  public async deprecatedVersionIds(secretArn: string): Promise<string[]> {
+    const found: Array<{ id: string; created: number }> = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListSecretVersionIds', true, () => this.client.send(new ListSecretVersionIdsCommand({
+        SecretId: secretArn, IncludeDeprecated: true, NextToken: nextToken,
+      })));
+      for (const v of page.Versions ?? []) {
+        if (v.VersionId && (v.VersionStages ?? []).length === 0) found.push({ id: v.VersionId, created: v.CreatedDate?.getTime() ?? 0 });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return found.sort((a, b) => b.created - a.created).map((v) => v.id);
   }
 
   /** Remembers the password (and the whole string) of a secret string for redaction. */

@@ -72,7 +72,8 @@ describe('single user', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Sid: 'RotatedSecrets',
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+              'secretsmanager:ListSecretVersionIds'],
             Resource: arn(':secretsmanager:eu-west-1:123456789012:secret:*'),
             Condition: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
           }),

@@ -509,6 +509,31 @@ describe('issue 8: an existing alternate user is altered only when the secret ha
     expect(masterRead).toBeGreaterThan(-1);
   });
 
+  test('a rotation abandoned after its setSecret created the clone (AWSPENDING removed): the next rotation finds that version and proceeds', async () => {
+    alternating();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    // the operator abandons the rotation: the version keeps its value but loses its label
+    world.secret(ARN).versions.get(TOKEN)!.stages = [];
+    world.startRotation(ARN, 'token-2');
+    await world.handler()(event('createSecret', 'token-2'));
+    world.calls.length = 0;
+    await world.handler()(event('setSecret', 'token-2'));
+    expect(world.calls).toContain('sm:ListSecretVersionIds');
+    expect(world.users.get('app_clone')).toBe(md5(NEW_PASSWORDS[1], 'app_clone'));
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world);
+  });
+
+  test('an unlabelled version that does not log in as the clone proves nothing', async () => {
+    const err = await refusedOwnership(() => {
+      alternating();
+      world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+      world.secret(ARN).versions.set('old-abandoned', { value: secretJson({ username: 'app_clone', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN }), stages: [] });
+    });
+    expect(err.message).toMatch(/no version without labels logs in as "app_clone"/);
+  });
+
   test('a retry after a crash: AWSPENDING already logs in as the user this rotation created, so the retry completes', async () => {
     alternating();
     await createPending();
