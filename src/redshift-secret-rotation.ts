@@ -36,8 +36,10 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   readonly database?: string;
 
   /**
-   * The database user whose credentials a new secret holds. The user must exist with the secret's password
-   * (or be the admin user of a cluster or namespace whose password the secret sets). Give `username` or `secret`.
+   * The database user whose credentials a new secret holds. With a master secret (`ALTERNATING_USERS`), the first
+   * rotation creates the user when it does not exist (`createUser`); otherwise it must exist with the secret's
+   * password (or be the admin user of a cluster or namespace whose password the secret sets). Give `username` or
+   * `secret`.
    *
    * @default - none: `secret` must be given
    */
