@@ -36,8 +36,10 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   readonly database?: string;
 
   /**
-   * The database user whose credentials a new secret holds. The user must exist with the secret's password
-   * (or be the admin user of a cluster or namespace whose password the secret sets). Give `username` or `secret`.
+   * The database user whose credentials a new secret holds. With a master secret (`ALTERNATING_USERS`), the first
+   * rotation creates the user when it does not exist (`createUser`); otherwise it must exist with the secret's
+   * password (or be the admin user of a cluster or namespace whose password the secret sets). Give `username` or
+   * `secret`.
    *
    * @default - none: `secret` must be given
    */
@@ -130,6 +132,19 @@ export interface RedshiftSecretRotationProps extends RotationFunctionOptions {
   readonly alarmTopic?: sns.ITopic;
 
   /**
+   * Whether the first rotation creates the database user when it does not exist: the user with the secret's
+   * password, then its alternate user (`<username>_clone`). Needs `ALTERNATING_USERS` (the master secret creates
+   * the users). The construct tells the function through the secret's tag `redshift-rotation:create-user` = `true`;
+   * the function only ever creates users that do not exist, never alters one that does because of it.
+   *
+   * Without it (or with `SINGLE_USER`), the user must exist with the secret's password before the first rotation
+   * (a warning says how to create it).
+   *
+   * @default - true for a created secret rotated with `ALTERNATING_USERS`; false for a given secret
+   */
+  readonly createUser?: boolean;
+
+  /**
    * A name for the created secret.
    *
    * @default - a name CloudFormation generates
@@ -174,6 +189,11 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
    * The tag that tells the rotation function the strategy of a secret (`SINGLE_USER` or `ALTERNATING_USERS`).
    */
   public static readonly STRATEGY_TAG_KEY = 'redshift-rotation:strategy';
+
+  /**
+   * The tag that asks the rotation function to create the secret's database users that do not exist (`true`).
+   */
+  public static readonly CREATE_USER_TAG_KEY = 'redshift-rotation:create-user';
 
   /** The rotated secret. */
   public readonly secret: secretsmanager.ISecret;
@@ -269,7 +289,15 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.masterSecret) {
       this.masterSecret = props.masterSecret;
-      grants.addMasterSecret(props.masterSecret);
+      if (this.strategy !== RotationStrategy.ALTERNATING_USERS) {
+        grants.addMasterSecret(props.masterSecret);
+      } else if (fn instanceof RedshiftRotationFunction) {
+        // a master without target fields is used only against the targets it is paired with (MASTER_TARGETS)
+        grants.addMasterSecret(props.masterSecret);
+        fn._pairMaster(this, props.masterSecret, this.target);
+      } else {
+        fn.addMasterSecret(props.masterSecret, this.target);
+      }
       denyAccountRootDelete(props.masterSecret);
     } else if (props.masterUsername !== undefined) {
       const wiring = this.target._prepareAdminPassword(this, props.masterUsername);
@@ -333,6 +361,7 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
       Tags.of(created).add(RedshiftSecretRotation.STRATEGY_TAG_KEY, this.strategy);
       this.secret = created;
     }
+    this.configureUserCreation(props);
     denyAccountRootDelete(this.secret);
     const key = props.encryptionKey ?? this.secret.encryptionKey;
     if (key) {
@@ -495,6 +524,34 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     }
   }
 
+  /**
+   * The create-user tag (created secrets with a master, by default; given ones on request), or a warning that says
+   * how the user must be created.
+   */
+  private configureUserCreation(props: RedshiftSecretRotationProps): void {
+    const alternating = this.strategy === RotationStrategy.ALTERNATING_USERS;
+    const createUser = props.createUser ?? (props.secret === undefined && alternating);
+    if (createUser) {
+      if (!alternating) {
+        throw new Error('createUser: the function creates users with the master secret, which only ALTERNATING_USERS uses; give masterSecret or masterUsername '
+          + '(and no strategy, or ALTERNATING_USERS), or create the user yourself');
+      }
+      if (props.secret && !(props.secret.node.defaultChild instanceof secretsmanager.CfnSecret)) {
+        throw new Error(`createUser: an imported secret cannot be tagged here; tag it ${RedshiftSecretRotation.CREATE_USER_TAG_KEY}=true where it is defined, or create the user yourself`);
+      }
+      Tags.of(this.secret).add(RedshiftSecretRotation.CREATE_USER_TAG_KEY, 'true');
+      return;
+    }
+    if (props.secret === undefined) {
+      const user = props.username !== undefined && !Token.isUnresolved(props.username) ? props.username : '<username>';
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:createUserManually`,
+        `username: the rotation function does not create the database user ${user}${alternating ? '' : ' (SINGLE_USER has no master secret to create it with)'}, `
+        + 'so the first rotation fails unless it exists with the secret\'s password: after deploying, read the password from the secret and run, as an admin, '
+        + `CREATE USER ${user} PASSWORD '<the secret's password>' (and the GRANTs it needs)${alternating ? '' : ', then rotate the secret'}; `
+        + 'or give masterSecret or masterUsername so that the first rotation creates it (createUser)');
+    }
+  }
+
   /** The fields a secret of this target must hold, where they are literal. */
   private expectedFields(): { [key: string]: string } {
     const fields: { [key: string]: string } = {};
@@ -537,7 +594,8 @@ function validateProps(props: RedshiftSecretRotationProps): void {
   }
   if (props.rotationFunction) {
     for (const [name, value] of [['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
-      ['network', props.network], ['testStatements', props.testStatements], ['logGroupEncryptionKey', props.logGroupEncryptionKey]] as const) {
+      ['network', props.network], ['testStatements', props.testStatements], ['logGroupEncryptionKey', props.logGroupEncryptionKey],
+      ['allowSuperuserClone', props.allowSuperuserClone]] as const) {
       if (value !== undefined) {
         throw new Error(`${name}: a setting of the rotation function; with rotationFunction, set it on that function instead`);
       }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Arn, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, CfnResource, Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,18 @@ const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
 /** What a rotation grants the function for its target, and for a master secret the function does not rotate. */
 const RUN_STATEMENT_ACTIONS = ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'];
 const MASTER_SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+/** Lambda's limit on the environment variables of a function, names and values together. */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+/** What MASTER_TARGETS appends to a partial secret ARN (as IAM's `-??????`): the handler matches `-` and 6 characters. */
+const PARTIAL_ARN_SUFFIX = '-??????';
+
+interface MasterPairing {
+  /** a complete ARN, or a partial one with {@link PARTIAL_ARN_SUFFIX} */
+  readonly arn: string;
+  /** `cluster:<resolved>` → `cluster:<name>` */
+  readonly targets: Map<string, string>;
+}
+
 /** What the function needs besides one statement of `statementTimeout`: `statementTimeout + this <= timeout`. */
 const STATEMENT_TIMEOUT_SPARE = Duration.seconds(30);
 
@@ -50,8 +62,16 @@ export interface IRedshiftRotationFunction extends IConstruct, ec2.IConnectable,
    * Allows the function to read a master secret (`GetSecretValue`, `DescribeSecret`). Master secrets the function
    * also rotates need no such grant; each other distinct master adds one ARN to the role's policy.
    * An imported function adds it to its given role, or warns without one.
+   *
+   * With `target`, the function may also use the master against that cluster or workgroup: a master secret whose
+   * JSON names no `dbClusterIdentifier` / `workgroupName` (a Redshift-managed admin secret) is used only against the
+   * targets it is paired with (the function's `MASTER_TARGETS` environment variable). A master whose JSON names its
+   * target needs no pairing.
+   *
+   * @param secret the master secret
+   * @param target the cluster or workgroup the master may be used against
    */
-  addMasterSecret(secret: secretsmanager.ISecret): void;
+  addMasterSecret(secret: secretsmanager.ISecret, target?: RedshiftTarget): void;
 
   /**
    * Allows the function to use a KMS key through Secrets Manager only (`kms:Decrypt`, `kms:GenerateDataKey` with
@@ -126,6 +146,15 @@ export interface RotationFunctionOptions {
    * @default - the log group is encrypted by CloudWatch Logs' own keys
    */
   readonly logGroupEncryptionKey?: kms.IKey;
+
+  /**
+   * Whether the function may give superuser (`CREATEUSER`) to the alternate user of an `ALTERNATING_USERS` secret
+   * whose user is a superuser. Without it, such a rotation fails before any change, and a superuser is rotated with
+   * `SINGLE_USER`. A setting of the function (environment variable `ALLOW_SUPERUSER_CLONE`), never of a secret.
+   *
+   * @default false
+   */
+  readonly allowSuperuserClone?: boolean;
 }
 
 /**
@@ -258,6 +287,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     if (props.logGroupEncryptionKey) {
       parts.push(`logKey=${props.logGroupEncryptionKey.node.path}`);
     }
+    if (props.allowSuperuserClone) {
+      parts.push('superuserClone');
+    }
     return parts.join('|');
   }
 
@@ -291,7 +323,11 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
   /** Whether the function runs in a VPC. */
   public readonly isInVpc: boolean;
 
+  /** Whether the function may give superuser to the alternate user of a superuser. */
+  public readonly allowSuperuserClone: boolean;
+
   private readonly policy: iam.Policy;
+  private readonly masterPairs = new Map<string, MasterPairing>();
   private readonly grants: RotationGrants;
 
   constructor(scope: Construct, id: string, props: RedshiftRotationFunctionProps = {}) {
@@ -304,6 +340,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     this.testStatements = props.testStatements ?? [];
     this.probeSecretPrefix = props.probeSecretPrefix ?? DEFAULT_PROBE_PREFIX;
     this.isInVpc = props.vpc !== undefined;
+    this.allowSuperuserClone = props.allowSuperuserClone ?? false;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -373,9 +410,11 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
         PROBE_SECRET_PREFIX: this.probeSecretPrefix,
         TEST_STATEMENTS: JSON.stringify(this.testStatements),
         STATEMENT_TIMEOUT_MS: String((props.statementTimeout ?? Duration.minutes(1)).toMilliseconds()),
+        ...(this.allowSuperuserClone ? { ALLOW_SUPERUSER_CLONE: 'true' } : {}),
       },
     });
     this.functionArn = this.lambdaFunction.functionArn;
+    this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
 
     if (props.vpc && subnets) {
       const network = props.network ?? defaultNetwork(props.vpc, subnets);
@@ -410,6 +449,8 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
           actions: [
             'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
             'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+            // only when an existing alternate user is not proven by AWSPREVIOUS or AWSPENDING: an abandoned rotation's version
+            'secretsmanager:ListSecretVersionIds',
           ],
           resources: [secretArn('*')],
           conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },
@@ -484,12 +525,91 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     this.grants.addTarget(target);
   }
 
-  public addMasterSecret(secret: secretsmanager.ISecret): void {
+  public addMasterSecret(secret: secretsmanager.ISecret, target?: RedshiftTarget): void {
     this.grants.addMasterSecret(secret);
+    if (target) {
+      this._pairMaster(this, secret, target);
+    }
   }
 
   public addEncryptionKey(key: kms.IKey): void {
     this.grants.addEncryptionKey(key);
+  }
+
+  /**
+   * Lets the function use a master secret against a target (`MASTER_TARGETS`), for a rotation in `scope`. A master
+   * or target defined by a token in another stack than the function's cannot be written into the function's
+   * environment (the two stacks would depend on each other): then a warning says what to put in the master secret.
+   *
+   * @internal
+   */
+  public _pairMaster(scope: Construct, secret: secretsmanager.ISecret, target: RedshiftTarget): void {
+    const arn = secret.secretFullArn ?? `${secret.secretArn}${PARTIAL_ARN_SUFFIX}`;
+    const name = target.clusterIdentifier ?? target.workgroupName!;
+    const kind = target.clusterIdentifier !== undefined ? 'cluster' : 'workgroup';
+    if (Stack.of(scope) !== Stack.of(this) && (Token.isUnresolved(arn) || Token.isUnresolved(name))) {
+      Annotations.of(scope).addWarningV2('cdk-redshift-rotation:masterTargetUnpaired',
+        `masterSecret: the master secret or the ${kind} is defined in another stack than the rotation function, so the function cannot be told at synth that this master `
+        + `may be used against this ${kind}; it uses a master only against the target its JSON names: put "${kind === 'cluster' ? 'dbClusterIdentifier' : 'workgroupName'}" in the master secret, `
+        + 'or give the master and the target by literal ARN and name');
+      return;
+    }
+    const key = JSON.stringify(Stack.of(this).resolve(arn));
+    let pairing = this.masterPairs.get(key);
+    if (!pairing) {
+      pairing = { arn, targets: new Map() };
+      this.masterPairs.set(key, pairing);
+      if (this.masterPairs.size === 1) {
+        this.lambdaFunction.addEnvironment('MASTER_TARGETS', Lazy.string({ produce: () => this.masterTargetsJson() }));
+      }
+    }
+    pairing.targets.set(`${kind}:${JSON.stringify(Stack.of(this).resolve(name))}`, `${kind}:${name}`);
+  }
+
+  /** MASTER_TARGETS: `[[master ARN (or partial ARN + "-??????"), "cluster:<id>" | "workgroup:<name>", …], …]`. */
+  private masterTargetsJson(): string {
+    const entries = [...this.masterPairs.values()].map((p) => [p.arn, ...p.targets.values()]);
+    return Stack.of(this).toJsonString(entries);
+  }
+
+  /**
+   * Lambda allows 4 KB of environment variables in all (names and values,
+   * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). A value known only at deploy time
+   * counts as its longest likely length: a secret ARN 200 bytes, a cluster or workgroup name 64, anything else 128.
+   */
+  private validateEnvironmentSize(): string[] {
+    const cfn = this.lambdaFunction.node.defaultChild as lambda.CfnFunction;
+    // lambda.Function renders its environment lazily: resolve the property, then read its variables
+    const env = Stack.of(this).resolve(cfn.environment) as { variables?: Record<string, unknown>; Variables?: Record<string, unknown> } | undefined;
+    const variables = env?.variables ?? env?.Variables ?? {};
+    let size = 0;
+    for (const [name, value] of Object.entries(variables)) {
+      size += Buffer.byteLength(name);
+      if (name === 'MASTER_TARGETS') {
+        size += this.masterTargetsSize();
+      } else {
+        size += typeof value === 'string' ? Buffer.byteLength(value) : 128;
+      }
+    }
+    if (size <= ENVIRONMENT_LIMIT_BYTES) {
+      return [];
+    }
+    return [`the rotation function's environment variables would take about ${size} bytes, over Lambda's limit of ${ENVIRONMENT_LIMIT_BYTES} `
+      + `(MASTER_TARGETS pairs ${this.masterPairs.size} master secret(s) with their targets; values known only at deploy time are counted at their likely longest: `
+      + '200 bytes for a secret ARN, 64 for a name). Use a second RedshiftRotationFunction (rotationFunction) for some of the secrets, '
+      + 'give master secrets that name their cluster or workgroup in their JSON (they need no pairing), or shorten testStatements'];
+  }
+
+  private masterTargetsSize(): number {
+    let size = 2;
+    for (const p of this.masterPairs.values()) {
+      size += 3 + (Token.isUnresolved(p.arn) ? 200 : Buffer.byteLength(p.arn));
+      for (const t of p.targets.values()) {
+        const name = t.slice(t.indexOf(':') + 1);
+        size += 3 + t.indexOf(':') + 1 + (Token.isUnresolved(name) ? 64 : Buffer.byteLength(name));
+      }
+    }
+    return size;
   }
 
   /**
@@ -719,7 +839,14 @@ class ImportedRedshiftRotationFunction extends Construct implements IRedshiftRot
     }
   }
 
-  public addMasterSecret(secret: secretsmanager.ISecret): void {
+  public addMasterSecret(secret: secretsmanager.ISecret, target?: RedshiftTarget): void {
+    if (target) {
+      const kind = target.clusterIdentifier !== undefined ? 'cluster' : 'workgroup';
+      Annotations.of(this).addWarningV2('cdk-redshift-rotation:masterTargetUnpaired',
+        `masterSecret: an imported rotation function's environment cannot be changed here, so it cannot be told that this master may be used against this ${kind}; `
+        + `it uses a master only against the target its JSON names (put "${kind === 'cluster' ? 'dbClusterIdentifier' : 'workgroupName'}" in the master secret), `
+        + 'or call addMasterSecret(secret, target) on the function where it is defined');
+    }
     if (this.grants) {
       this.grants.addMasterSecret(secret);
     } else {
@@ -934,5 +1061,6 @@ export function rotationFunctionOptions(props: RotationFunctionOptions): Rotatio
     excludeCharacters: props.excludeCharacters,
     testStatements: props.testStatements,
     logGroupEncryptionKey: props.logGroupEncryptionKey,
+    allowSuperuserClone: props.allowSuperuserClone,
   };
 }

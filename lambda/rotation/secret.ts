@@ -2,6 +2,7 @@
  * The secret JSON: parsing, validation, usernames, the `_clone` toggle, the Data API target and the strategy.
  * Pure functions; no message ever quotes a password or a secret string.
  */
+import { RotationError } from './errors';
 
 export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
 export const STRATEGY_TAG = 'redshift-rotation:strategy';
@@ -225,4 +226,73 @@ export function checkPendingFitsCurrent(current: RedshiftSecret, pending: Redshi
 /** The secret string of the next version: a copy of `current` with a new password (and, if given, username). */
 export function pendingSecretString(current: RedshiftSecret, password: string, username: string): string {
   return JSON.stringify({ ...current.fields, username, password });
+}
+
+/**
+ * The tag that asks the function to create the users of a secret that do not exist yet (ALTERNATING_USERS: the
+ * AWSCURRENT user, with AWSCURRENT's password, then the alternate user). The construct sets it on the secrets it
+ * creates. It never makes the function alter a user that exists.
+ */
+export const CREATE_USER_TAG = 'redshift-rotation:create-user';
+
+/** The cluster or workgroup a master secret's JSON names (`dbClusterIdentifier`, `workgroupName`, or a Redshift `host`). */
+export function masterJsonTarget(fields: Readonly<Record<string, unknown>>): { dbClusterIdentifier?: string; workgroupName?: string } | undefined {
+  const text = (key: string) => (typeof fields[key] === 'string' && fields[key] !== '' ? fields[key] as string : undefined);
+  const cluster = text('dbClusterIdentifier');
+  const workgroup = text('workgroupName');
+  if (cluster !== undefined || workgroup !== undefined) return { dbClusterIdentifier: cluster, workgroupName: workgroup };
+  const host = text('host');
+  return host !== undefined ? targetFromHost(host) : undefined;
+}
+
+/** Whether a complete secret ARN is the one a pairing names (a partial one: the prefix, `-`, 6 characters, as IAM's `-??????`). */
+export function pairingMatches(pairing: { readonly arn: string; readonly partial: boolean }, completeArn: string): boolean {
+  if (!pairing.partial) return pairing.arn === completeArn;
+  return completeArn.startsWith(pairing.arn + '-') && /^[A-Za-z0-9]{6}$/.test(completeArn.slice(pairing.arn.length + 1));
+}
+
+/**
+ * Throws unless the master secret may be used against the rotated secret's cluster or workgroup: a master whose
+ * JSON names a target is used only there; one that names none (a Redshift-managed admin secret) only against the
+ * targets the deployer paired it with (MASTER_TARGETS, written by the construct). Both must agree when both exist.
+ * `masterArn` is the master's complete ARN, as GetSecretValue returns it.
+ */
+export function checkMasterTarget(args: {
+  readonly masterArn: string;
+  readonly masterFields: Readonly<Record<string, unknown>>;
+  readonly current: RedshiftSecret;
+  readonly pairings: ReadonlyArray<{
+    readonly arn: string;
+    readonly partial: boolean;
+    readonly targets: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
+  }>;
+}): void {
+  const cluster = args.current.dbClusterIdentifier?.toLowerCase();
+  const workgroup = args.current.workgroupName;
+  const here = cluster !== undefined ? `cluster ${JSON.stringify(cluster)}` : `workgroup ${JSON.stringify(workgroup)}`;
+  const named = masterJsonTarget(args.masterFields);
+  if (named) {
+    for (const [key, value, expected] of [
+      ['dbClusterIdentifier', named.dbClusterIdentifier?.toLowerCase(), cluster],
+      ['workgroupName', named.workgroupName, workgroup],
+    ] as const) {
+      if (value !== undefined && value !== expected) {
+        throw new RotationError(`the master secret's ${key} is not the one of the rotated secret (${here}); a master secret that names a target is used only there; nothing was changed`);
+      }
+    }
+  }
+  const pairing = args.pairings.find((p) => pairingMatches(p, args.masterArn));
+  if (pairing) {
+    const paired = pairing.targets.some((t) => (cluster !== undefined ? t.kind === 'cluster' && t.name === cluster : t.kind === 'workgroup' && t.name === workgroup));
+    if (!paired) {
+      throw new RotationError(`the master secret ${args.masterArn} is paired with other targets in the rotation function's MASTER_TARGETS, not with the ${here} of the rotated secret; `
+        + 'pass it as masterSecret of a RedshiftSecretRotation for this target (the construct pairs it with the function); nothing was changed');
+    }
+    return;
+  }
+  if (!named) {
+    throw new RotationError(`the master secret ${args.masterArn} names no cluster or workgroup, and the deployer did not pair it with the ${here} of the rotated secret `
+      + '(the rotation function\'s MASTER_TARGETS); a master secret is used only against its own target: pass it as masterSecret of a RedshiftSecretRotation for this target, '
+      + 'or add dbClusterIdentifier or workgroupName to the master secret; nothing was changed');
+  }
 }

@@ -13,6 +13,7 @@ import {
   GetRandomPasswordCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -113,19 +114,47 @@ export class SecretsApi {
   public async secretString(
     secretId: string, selector: { stage?: string; versionId?: string }, what: string, allowMissing = false,
   ): Promise<string | undefined> {
+    return (await this.secretValue(secretId, selector, what, allowMissing))?.secretString;
+  }
+
+  /** Like {@link secretString}, with the secret's complete ARN (GetSecretValue's `ARN`, else `secretId`). */
+  public async secretValue(
+    secretId: string, selector: { stage?: string; versionId?: string }, what: string, allowMissing = false,
+  ): Promise<{ arn: string; secretString: string } | undefined> {
     let value: string | undefined;
+    let arn = secretId;
     try {
       const output = await this.client.send(new GetSecretValueCommand({
         SecretId: secretId, VersionStage: selector.stage, VersionId: selector.versionId,
       }));
       value = output.SecretString;
+      arn = output.ARN ?? secretId;
     } catch (err) {
       if (allowMissing && errorName(err) === 'ResourceNotFoundException') return undefined;
       throw new RotationError(`cannot read ${what}: Secrets Manager GetSecretValue failed: ${describeSdkError(err, this.redactor, true)}`);
     }
     if (typeof value !== 'string') throw new RotationError(`${what} has no SecretString`);
     this.remember(value);
-    return value;
+    return { arn, secretString: value };
+  }
+
+  /**
+   * The versions of a secret that carry no staging label ("deprecated": e.g. the AWSPENDING of a rotation that was
+   * abandoned), newest first (ListSecretVersionIds with IncludeDeprecated).
+   */
+  public async deprecatedVersionIds(secretArn: string): Promise<string[]> {
+    const found: Array<{ id: string; created: number }> = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.call('ListSecretVersionIds', true, () => this.client.send(new ListSecretVersionIdsCommand({
+        SecretId: secretArn, IncludeDeprecated: true, NextToken: nextToken,
+      })));
+      for (const v of page.Versions ?? []) {
+        if (v.VersionId && (v.VersionStages ?? []).length === 0) found.push({ id: v.VersionId, created: v.CreatedDate?.getTime() ?? 0 });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return found.sort((a, b) => b.created - a.created).map((v) => v.id);
   }
 
   /** Remembers the password (and the whole string) of a secret string for redaction. */

@@ -285,10 +285,16 @@ export function syncStatements(pendingUser: string, current: UserState, pending:
   return { statements, skipped: settings.skipped };
 }
 
+/** The state of a user Redshift has just created with no options: default attributes, nothing granted or owned. */
+export function newUserState(name: string): UserState {
+  return { name, attributes: DEFAULT_ATTRIBUTES, settings: new Map(), groups: new Set(), roles: new Set(), privileges: [], owned: [] };
+}
+
 /**
  * The whole ALTERNATING_USERS write for setSecret: set the pending user's password (CREATE USER when it does not
  * exist), then make the pending user equal to the current one. The AWSCURRENT user is the source of truth and is
- * never altered; it must exist.
+ * never altered; it must exist, unless `currentPassword` is given (the create-user tag): then a missing AWSCURRENT
+ * user is created first, with that password, and the pending user is made equal to a new user.
  */
 export function alternatingWrites(args: {
   readonly pendingUser: string;
@@ -296,11 +302,18 @@ export function alternatingWrites(args: {
   readonly currentUser: string;
   readonly current: UserState | undefined;
   readonly pending: UserState | undefined;
+  readonly currentPassword?: string;
 }): { statements: string[]; skipped: string[] } {
-  if (!args.current) {
-    throw new Error(`the AWSCURRENT user ${JSON.stringify(args.currentUser)} is not in pg_user / svv_user_info as the master user reads them; it is the source of truth for ${JSON.stringify(args.pendingUser)}, so nothing was changed`);
+  const create: string[] = [];
+  let current = args.current;
+  if (!current) {
+    if (args.currentPassword === undefined) {
+      throw new Error(`the AWSCURRENT user ${JSON.stringify(args.currentUser)} is not in pg_user / svv_user_info as the master user reads them; it is the source of truth for ${JSON.stringify(args.pendingUser)}, so nothing was changed`);
+    }
+    create.push(createUserSql(args.currentUser, args.currentPassword));
+    current = newUserState(args.currentUser);
   }
   const first = args.pending ? alterPasswordSql(args.pendingUser, args.pendingPassword) : createUserSql(args.pendingUser, args.pendingPassword);
-  const sync = syncStatements(args.pendingUser, args.current, args.pending);
-  return { statements: [first, ...sync.statements], skipped: sync.skipped };
+  const sync = syncStatements(args.pendingUser, current, args.pending);
+  return { statements: [...create, first, ...sync.statements], skipped: sync.skipped };
 }

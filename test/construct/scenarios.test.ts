@@ -72,7 +72,8 @@ describe('single user', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Sid: 'RotatedSecrets',
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+              'secretsmanager:ListSecretVersionIds'],
             Resource: arn(':secretsmanager:eu-west-1:123456789012:secret:*'),
             Condition: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
           }),
@@ -245,7 +246,7 @@ describe('alternating users', () => {
           engine: 'redshift', username: 'etl', dbname: 'warehouse', dbClusterIdentifier: 'analytics', masterarn: MASTER_ARN,
         }),
       }),
-      Tags: [{ Key: STRATEGY_TAG, Value: 'ALTERNATING_USERS' }],
+      Tags: [{ Key: 'redshift-rotation:create-user', Value: 'true' }, { Key: STRATEGY_TAG, Value: 'ALTERNATING_USERS' }],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -301,7 +302,7 @@ describe('alternating users', () => {
           ]],
         },
       }),
-      Tags: [{ Key: STRATEGY_TAG, Value: 'ALTERNATING_USERS' }],
+      Tags: [{ Key: 'redshift-rotation:create-user', Value: 'true' }, { Key: STRATEGY_TAG, Value: 'ALTERNATING_USERS' }],
     });
     // the master is rotated too (single user), by the same function, after the cluster exists
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
@@ -389,7 +390,7 @@ describe('Serverless workgroup', () => {
     Annotations.fromStack(stack).hasWarning('/TestStack/App', Match.stringLikeRegexp('workgroupArn'));
   });
 
-  test('with its ARN: the permission names that workgroup only, no warning', () => {
+  test('with its ARN: the permission names that workgroup only, no warning about it', () => {
     const stack = newStack();
     const workgroupArn = 'arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/0c1b2a3d-1111-2222-3333-444455556666';
     new RedshiftSecretRotation(stack, 'App', {
@@ -399,7 +400,9 @@ describe('Serverless workgroup', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RunStatements', Resource: workgroupArn })]) },
     });
-    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    // only the warning that the user must be created by hand (no master): none about the workgroup
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+    expect(warnings.map((w) => /\[ack: ([^\]]+)\]/.exec(w)?.[1])).toEqual(['cdk-redshift-rotation:createUserManually']);
   });
 
   test('a CfnWorkgroup target without a master', () => {

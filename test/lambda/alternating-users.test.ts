@@ -1,7 +1,7 @@
 import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
-  ARN, CURRENT_PASSWORD, expectNothingLeaked, MASTER_ARN, MASTER_PASSWORD, md5, NEW_PASSWORDS, secretJson, TOKEN, World,
+  ARN, CURRENT_PASSWORD, expectNothingLeaked, MASTER_ARN, MASTER_PASSWORD, md5, NEW_PASSWORDS, PREVIOUS_PASSWORD, secretJson, TOKEN, World,
 } from './world';
 import { CATALOG_SQL } from '../../lambda/rotation/catalog';
 import { createUserSql, alterPasswordSql } from '../../lambda/rotation/sql';
@@ -26,6 +26,9 @@ interface Setup {
   fields?: Record<string, unknown>;
   master?: Record<string, unknown> | string;
   tag?: boolean;
+  /** AWSPREVIOUS: the pending user with PREVIOUS_PASSWORD, which is its live password */
+  previous?: boolean;
+  tags?: Record<string, string>;
 }
 
 function alternating(options: Setup = {}): void {
@@ -33,13 +36,20 @@ function alternating(options: Setup = {}): void {
   world.addSecret({
     arn: ARN,
     current: secretJson({ username, password: CURRENT_PASSWORD, masterarn: MASTER_ARN, ...options.fields }),
-    tags: options.tag === false ? {} : { 'redshift-rotation:strategy': 'ALTERNATING_USERS' },
+    previous: options.previous
+      ? secretJson({ username: username === 'app' ? 'app_clone' : 'app', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN, ...options.fields })
+      : undefined,
+    tags: { ...(options.tag === false ? {} : { 'redshift-rotation:strategy': 'ALTERNATING_USERS' }), ...options.tags },
   });
   const master = options.master ?? { engine: 'redshift', username: 'admin', password: MASTER_PASSWORD, dbClusterIdentifier: 'my-cluster' };
   world.addSecret({ arn: MASTER_ARN, current: typeof master === 'string' ? master : JSON.stringify(master) });
   world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
   if (username === 'app_clone') world.users.set('app_clone', md5(CURRENT_PASSWORD, 'app_clone'));
   world.users.set('admin', md5(MASTER_PASSWORD, 'admin'));
+  if (options.previous) {
+    const other = username === 'app' ? 'app_clone' : 'app';
+    world.users.set(other, md5(PREVIOUS_PASSWORD, other));
+  }
 }
 
 async function createPending(): Promise<void> {
@@ -136,7 +146,7 @@ describe('ALTERNATING_USERS setSecret', () => {
   });
 
   test('second rotation: pending := current; ALTER USER the pending (original) user only, never the AWSCURRENT clone', async () => {
-    alternating({ username: 'app_clone' });
+    alternating({ username: 'app_clone', previous: true });
     world.catalog = {
       // app_clone is AWSCURRENT: it is the source of truth, app (pending) is brought in line with it
       users: [
@@ -268,7 +278,7 @@ describe('ALTERNATING_USERS setSecret', () => {
   });
 
   test('Redshift Serverless: every statement goes to the workgroup', async () => {
-    alternating({ fields: { dbClusterIdentifier: undefined, workgroupName: 'wg1' }, master: { username: 'admin', password: MASTER_PASSWORD } });
+    alternating({ fields: { dbClusterIdentifier: undefined, workgroupName: 'wg1' }, master: { username: 'admin', password: MASTER_PASSWORD, workgroupName: 'wg1' } });
     await createPending();
     await world.handler()(event('setSecret'));
     for (const c of [...world.rsd.commandCalls(ExecuteStatementCommand), ...world.rsd.commandCalls(BatchExecuteStatementCommand)]) {
@@ -422,5 +432,255 @@ describe('ALTERNATING_USERS rotations end to end', () => {
     expect(await world.rotate(world.handler())).toBeUndefined();
     expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
     expect(world.logsIn(world.stageValue(ARN, 'AWSPREVIOUS'))).toBe(true);
+  });
+});
+
+describe('issue 8: an existing alternate user is altered only when the secret has proven it owns it', () => {
+  async function refusedOwnership(setup: () => void): Promise<Error> {
+    setup();
+    await createPending();
+    const before = new Map(world.users);
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/the alternate user "(app_clone|etl)" already exists, and this secret has not proven it owns it/);
+    expect(world.rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(world.users).toEqual(before);
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world, err);
+    return err;
+  }
+
+  test('an unrelated, pre-existing app_clone is not taken over by the first rotation of app', async () => {
+    const err = await refusedOwnership(() => {
+      alternating();
+      world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    });
+    expect(err.message).toMatch(/the secret has no AWSPREVIOUS; AWSPENDING does not log in as "app_clone"/);
+  });
+
+  test('a secret for etl_clone (whose password is known) cannot reset the unrelated user etl', async () => {
+    await refusedOwnership(() => {
+      world.addSecret({
+        arn: ARN,
+        current: secretJson({ username: 'etl_clone', password: CURRENT_PASSWORD, masterarn: MASTER_ARN }),
+        tags: { 'redshift-rotation:strategy': 'ALTERNATING_USERS' },
+      });
+      world.addSecret({ arn: MASTER_ARN, current: JSON.stringify({ username: 'admin', password: MASTER_PASSWORD, dbClusterIdentifier: 'my-cluster' }) });
+      world.users.set('etl_clone', md5(CURRENT_PASSWORD, 'etl_clone'));
+      world.users.set('etl', md5('etl-real-password', 'etl'));
+      world.users.set('admin', md5(MASTER_PASSWORD, 'admin'));
+    });
+  });
+
+  test('an AWSPREVIOUS the attacker wrote for etl without its password proves nothing', async () => {
+    const err = await refusedOwnership(() => {
+      world.addSecret({
+        arn: ARN,
+        current: secretJson({ username: 'etl_clone', password: CURRENT_PASSWORD, masterarn: MASTER_ARN }),
+        previous: secretJson({ username: 'etl', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN }),
+      });
+      world.addSecret({ arn: MASTER_ARN, current: JSON.stringify({ username: 'admin', password: MASTER_PASSWORD, dbClusterIdentifier: 'my-cluster' }) });
+      world.users.set('etl_clone', md5(CURRENT_PASSWORD, 'etl_clone'));
+      world.users.set('etl', md5('etl-real-password', 'etl'));
+      world.users.set('admin', md5(MASTER_PASSWORD, 'admin'));
+    });
+    expect(err.message).toMatch(/AWSPREVIOUS does not log in as "etl"/);
+  });
+
+  test('migration from AWS multi-user rotation: AWSPREVIOUS logs in as the existing clone, so it is brought in line', async () => {
+    alternating({ previous: true });
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(batches()).toEqual([[alterPasswordSql('app_clone', NEW)]]);
+    expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('the AWSPREVIOUS proof runs beside the reads: its probe is made before the catalog reads end', async () => {
+    alternating({ previous: true });
+    await createPending();
+    await world.handler()(event('setSecret'));
+    const probeCreated = world.calls.indexOf('sm:CreateSecret');
+    const masterRead = world.calls.lastIndexOf('sm:GetSecretValue');
+    expect(probeCreated).toBeGreaterThan(-1);
+    // the first SELECT 1 (AWSCURRENT) and the probe's preparation interleave: the probe exists before the last catalog read is submitted
+    const lastCatalogSubmit = world.calls.lastIndexOf('rsd:ExecuteStatement');
+    expect(probeCreated).toBeLessThan(lastCatalogSubmit);
+    expect(masterRead).toBeGreaterThan(-1);
+  });
+
+  test('a rotation abandoned after its setSecret created the clone (AWSPENDING removed): the next rotation finds that version and proceeds', async () => {
+    alternating();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    // the operator abandons the rotation: the version keeps its value but loses its label
+    world.secret(ARN).versions.get(TOKEN)!.stages = [];
+    world.startRotation(ARN, 'token-2');
+    await world.handler()(event('createSecret', 'token-2'));
+    world.calls.length = 0;
+    await world.handler()(event('setSecret', 'token-2'));
+    expect(world.calls).toContain('sm:ListSecretVersionIds');
+    expect(world.users.get('app_clone')).toBe(md5(NEW_PASSWORDS[1], 'app_clone'));
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world);
+  });
+
+  test('an unlabelled version that does not log in as the clone proves nothing', async () => {
+    const err = await refusedOwnership(() => {
+      alternating();
+      world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+      world.secret(ARN).versions.set('old-abandoned', { value: secretJson({ username: 'app_clone', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN }), stages: [] });
+    });
+    expect(err.message).toMatch(/no version without labels logs in as "app_clone"/);
+  });
+
+  test('a retry after a crash: AWSPENDING already logs in as the user this rotation created, so the retry completes', async () => {
+    alternating();
+    await createPending();
+    await world.handler()(event('setSecret'));
+    await world.handler()(event('setSecret'));
+    expect(batches()).toEqual([[createUserSql('app_clone', NEW)], [alterPasswordSql('app_clone', NEW)]]);
+  });
+});
+
+describe('issue 8: superuser is given to the alternate user only with the deployer\'s opt-in', () => {
+  test('a superuser AWSCURRENT without ALLOW_SUPERUSER_CLONE fails before any change', async () => {
+    alternating();
+    world.catalog = { users: [userRow('app', { usesuper: true })] };
+    await createPending();
+    const before = new Map(world.users);
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/the AWSCURRENT user "app" is a superuser \(CREATEUSER\).*allowSuperuserClone.*nothing was changed/);
+    expect(world.rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(world.users).toEqual(before);
+  });
+
+  test('with ALLOW_SUPERUSER_CLONE=true the clone gets CREATEUSER', async () => {
+    alternating();
+    world.catalog = { users: [userRow('app', { usesuper: true })] };
+    await createPending();
+    await world.handler({ ALLOW_SUPERUSER_CLONE: 'true' })(event('setSecret'));
+    expect(batches()).toEqual([[createUserSql('app_clone', NEW), 'ALTER USER "app_clone" CREATEUSER']]);
+  });
+});
+
+describe('issue 8: a master secret is used only against its own target', () => {
+  const bare = { username: 'admin', password: MASTER_PASSWORD };
+  const pairing = (arn: string, ...targets: string[]) => JSON.stringify([[arn, ...targets]]);
+
+  async function refusedMaster(env: Record<string, string>, expected: RegExp, master: Record<string, unknown> = bare): Promise<void> {
+    alternating({ master });
+    await createPending();
+    const err = await world.handler(env)(event('setSecret')).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(expected);
+    // no statement ran as the master
+    const asMaster = [...world.rsd.commandCalls(ExecuteStatementCommand), ...world.rsd.commandCalls(BatchExecuteStatementCommand)]
+      .filter((c) => c.args[0].input.SecretArn === MASTER_ARN);
+    expect(asMaster).toHaveLength(0);
+    expect(world.users.has('app_clone')).toBe(false);
+    expectNothingLeaked(world, err);
+  }
+
+  test('a master without target fields, not paired: refused before any statement runs as it', async () => {
+    await refusedMaster({}, /names no cluster or workgroup, and the deployer did not pair it with the cluster "my-cluster"/);
+  });
+
+  test('a master paired with other targets only: refused', async () => {
+    await refusedMaster({ MASTER_TARGETS: pairing(MASTER_ARN, 'cluster:other', 'workgroup:my-cluster') }, /is paired with other targets .* not with the cluster "my-cluster"/);
+  });
+
+  test('a master whose JSON names another cluster is refused even when paired with this one', async () => {
+    await refusedMaster({ MASTER_TARGETS: pairing(MASTER_ARN, 'cluster:my-cluster') }, /master secret's dbClusterIdentifier is not the one of the rotated secret/,
+      { ...bare, dbClusterIdentifier: 'elsewhere' });
+  });
+
+  test('a master paired by its complete ARN (cluster ids compared in lower case) is used', async () => {
+    alternating({ master: bare });
+    await createPending();
+    await world.handler({ MASTER_TARGETS: pairing(MASTER_ARN, 'cluster:My-Cluster') })(event('setSecret'));
+    expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
+  });
+
+  test('a master paired by its partial ARN matches the complete ARN GetSecretValue returns, and no other', async () => {
+    const partial = MASTER_ARN.slice(0, -7);
+    alternating({ master: bare });
+    await createPending();
+    await world.handler({ MASTER_TARGETS: pairing(`${partial}-??????`, 'cluster:my-cluster') })(event('setSecret'));
+    expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
+
+    world = new World();
+    await refusedMaster({ MASTER_TARGETS: pairing(`${partial.slice(0, -1)}-??????`, 'cluster:my-cluster') }, /did not pair it/);
+  });
+
+  test('a master whose host names the cluster is used there without pairing', async () => {
+    alternating({ master: { ...bare, host: 'my-cluster.abc123xyz.eu-west-1.redshift.amazonaws.com' } });
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
+  });
+});
+
+describe('issue 9: the create-user tag creates users that do not exist, never alters one that does', () => {
+  const CREATE = { 'redshift-rotation:create-user': 'true' };
+
+  test('first rotation of a new secret: CREATE USER the original with AWSCURRENT\'s password, then the clone, in one batch', async () => {
+    alternating({ tags: CREATE });
+    world.users.delete('app');
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(batches()).toEqual([[createUserSql('app', CURRENT_PASSWORD), createUserSql('app_clone', NEW)]]);
+    expect(world.users.get('app')).toBe(md5(CURRENT_PASSWORD, 'app'));
+    expect(world.users.get('app_clone')).toBe(md5(NEW, 'app_clone'));
+    expectNothingLeaked(world);
+  });
+
+  test('a whole first rotation with the tag succeeds and both versions log in', async () => {
+    alternating({ tags: CREATE });
+    world.users.delete('app');
+    expect(await world.rotate(world.handler())).toBeUndefined();
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
+    expect(world.logsIn(world.stageValue(ARN, 'AWSPREVIOUS'))).toBe(true);
+  });
+
+  test('the user exists with another password: the tag does not apply, nothing is changed', async () => {
+    alternating({ tags: CREATE });
+    world.users.set('app', md5('changed-elsewhere', 'app'));
+    await createPending();
+    const before = new Map(world.users);
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/AWSCURRENT does not log in as "app"; refusing to change users for it \(the user exists, so the redshift-rotation:create-user tag does not apply\)/);
+    expect(world.rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(world.users).toEqual(before);
+  });
+
+  test('the user is missing but its clone exists (not proven): nothing is created', async () => {
+    alternating({ tags: CREATE });
+    world.users.delete('app');
+    world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    await createPending();
+    const before = new Map(world.users);
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/the alternate user "app_clone" already exists/);
+    expect(world.rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(world.users).toEqual(before);
+  });
+
+  test('without the tag a missing user is refused as before', async () => {
+    alternating();
+    world.users.delete('app');
+    await createPending();
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/AWSCURRENT does not log in as "app"; refusing to change users for it \(/);
+    expect(world.rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(world.users.has('app')).toBe(false);
+  });
+
+  test('a tag value other than "true" does not create', async () => {
+    alternating({ tags: { 'redshift-rotation:create-user': 'yes' } });
+    world.users.delete('app');
+    await createPending();
+    await expect(world.handler()(event('setSecret'))).rejects.toThrow(/AWSCURRENT does not log in/);
+    expect(world.users.has('app')).toBe(false);
   });
 });

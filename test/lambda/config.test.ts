@@ -11,6 +11,8 @@ describe('configuration from the environment', () => {
       testStatements: [],
       statementPollMs: 100,
       statementTimeoutMs: 60000,
+      allowSuperuserClone: false,
+      masterTargets: [],
     });
   });
 
@@ -22,6 +24,9 @@ describe('configuration from the environment', () => {
       TEST_STATEMENTS: '["SELECT count(*) FROM t", "SELECT 2"]',
       STATEMENT_POLL_MS: '10',
       STATEMENT_TIMEOUT_MS: '840000',
+      ALLOW_SUPERUSER_CLONE: 'true',
+      MASTER_TARGETS: '[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:admin-AbCdEf","cluster:My-Cluster","workgroup:wg1"],'
+        + '["arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported-??????","workgroup:wg2"]]',
     })).toEqual({
       passwordLength: 8,
       excludeCharacters: '%^',
@@ -29,6 +34,15 @@ describe('configuration from the environment', () => {
       testStatements: ['SELECT count(*) FROM t', 'SELECT 2'],
       statementPollMs: 10,
       statementTimeoutMs: 840000,
+      allowSuperuserClone: true,
+      masterTargets: [
+        {
+          arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:admin-AbCdEf',
+          partial: false,
+          targets: [{ kind: 'cluster', name: 'my-cluster' }, { kind: 'workgroup', name: 'wg1' }],
+        },
+        { arn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:imported', partial: true, targets: [{ kind: 'workgroup', name: 'wg2' }] },
+      ],
     });
     expect(parseConfig({ PASSWORD_LENGTH: '64' }).passwordLength).toBe(64);
   });
@@ -53,6 +67,14 @@ describe('configuration from the environment', () => {
     ['EXCLUDE_CHARACTERS', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'],
     ['EXCLUDE_CHARACTERS', 'abcdefghijklmnopqrstuvwxyz'],
     ['EXCLUDE_CHARACTERS', '0123456789'],
+    ['ALLOW_SUPERUSER_CLONE', 'yes'],
+    ['ALLOW_SUPERUSER_CLONE', 'TRUE'],
+    ['MASTER_TARGETS', '{"arn":["cluster:c"]}'],
+    ['MASTER_TARGETS', 'not json'],
+    ['MASTER_TARGETS', '[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf"]]'],
+    ['MASTER_TARGETS', '[["not-an-arn","cluster:c"]]'],
+    ['MASTER_TARGETS', '[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf","database:c"]]'],
+    ['MASTER_TARGETS', '[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf",1]]'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}`));
   });

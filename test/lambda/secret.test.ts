@@ -1,5 +1,8 @@
 import {
   alternateUsername,
+  checkMasterTarget,
+  masterJsonTarget,
+  pairingMatches,
   checkPendingFitsCurrent,
   checkUsernameForStrategy,
   dataApiTarget,
@@ -183,5 +186,50 @@ describe('pending fits current', () => {
   test('the pending string copies every field but username and password', () => {
     const s = JSON.parse(pendingSecretString(parse({ ...base, host: 'h', masterarn: 'm' }), 'NewOne1X', 'app_clone'));
     expect(s).toEqual({ ...base, host: 'h', masterarn: 'm', username: 'app_clone', password: 'NewOne1X' });
+  });
+});
+
+describe('master secrets and their targets (issue 8.3)', () => {
+  const ARN_ = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redshift/admin-AbCdEf';
+  const current = parseRedshiftSecret(JSON.stringify({ engine: 'redshift', username: 'app', password: 'Pw1xxxxx', dbClusterIdentifier: 'My-Cluster' }), 'AWSCURRENT');
+  const wgCurrent = parseRedshiftSecret(JSON.stringify({ engine: 'redshift', username: 'app', password: 'Pw1xxxxx', workgroupName: 'wg1' }), 'AWSCURRENT');
+  const bare = { username: 'admin', password: 'x' };
+
+  test('pairingMatches: a complete ARN exactly; a partial one as its prefix, "-" and 6 letters or digits, nothing longer', () => {
+    expect(pairingMatches({ arn: ARN_, partial: false }, ARN_)).toBe(true);
+    expect(pairingMatches({ arn: ARN_, partial: false }, ARN_.replace('AbCdEf', 'AbCdEg'))).toBe(false);
+    const partial = ARN_.slice(0, -7);
+    expect(pairingMatches({ arn: partial, partial: true }, ARN_)).toBe(true);
+    expect(pairingMatches({ arn: partial, partial: true }, `${partial}-x-AbCdEf`)).toBe(false);
+    expect(pairingMatches({ arn: partial.slice(0, -1), partial: true }, ARN_)).toBe(false);
+    expect(pairingMatches({ arn: partial, partial: true }, `${partial}-AbCd!f`)).toBe(false);
+  });
+
+  test('masterJsonTarget: the fields, else a Redshift host, else none', () => {
+    expect(masterJsonTarget({ dbClusterIdentifier: 'c1' })).toEqual({ dbClusterIdentifier: 'c1', workgroupName: undefined });
+    expect(masterJsonTarget({ host: 'wg1.111122223333.eu-west-1.redshift-serverless.amazonaws.com' })).toEqual({ workgroupName: 'wg1' });
+    expect(masterJsonTarget({ host: 'db.example.com' })).toBeUndefined();
+    expect(masterJsonTarget(bare)).toBeUndefined();
+  });
+
+  test('checkMasterTarget: a master naming its target is used there only (cluster ids in lower case)', () => {
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: { ...bare, dbClusterIdentifier: 'my-cluster' }, current, pairings: [] })).not.toThrow();
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: { ...bare, dbClusterIdentifier: 'other' }, current, pairings: [] }))
+      .toThrow(/master secret's dbClusterIdentifier is not the one of the rotated secret \(cluster "my-cluster"\)/);
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: { ...bare, workgroupName: 'wg1' }, current, pairings: [] }))
+      .toThrow(/master secret's workgroupName is not the one/);
+  });
+
+  test('checkMasterTarget: a master without target fields only where paired; both must agree when both exist', () => {
+    const paired = [{ arn: ARN_, partial: false, targets: [{ kind: 'workgroup', name: 'wg1' }] }];
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current: wgCurrent, pairings: paired })).not.toThrow();
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current, pairings: paired }))
+      .toThrow(/is paired with other targets .* not with the cluster "my-cluster"/);
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current, pairings: [] })).toThrow(/names no cluster or workgroup, and the deployer did not pair it/);
+    // a workgroup pairing does not stand for a cluster of the same name
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current, pairings: [{ arn: ARN_, partial: false, targets: [{ kind: 'workgroup', name: 'my-cluster' }] }] }))
+      .toThrow(/is paired with other targets/);
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: { ...bare, workgroupName: 'wg1' }, current: wgCurrent, pairings: [{ arn: ARN_, partial: false, targets: [{ kind: 'cluster', name: 'c' }] }] }))
+      .toThrow(/is paired with other targets/);
   });
 });

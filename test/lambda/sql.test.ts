@@ -461,3 +461,16 @@ describe('catalog reads', () => {
     }))).toThrow(/object_type "sequence"/);
   });
 });
+
+describe('alternatingWrites with the create-user tag (issue 9.1)', () => {
+  test('a missing AWSCURRENT user is created first, with its password, then the pending user, from a new user\'s state', () => {
+    const out = alternatingWrites({ pendingUser: 'app_clone', pendingPassword: 'NewPassw0rd', currentUser: 'app', current: undefined, pending: undefined, currentPassword: 'CurPassw0rd' });
+    expect(out.statements).toEqual([createUserSql('app', 'CurPassw0rd'), createUserSql('app_clone', 'NewPassw0rd')]);
+    expect(out.statements.some((s) => s.includes('Passw0rd'))).toBe(false);
+  });
+
+  test('without currentPassword a missing AWSCURRENT user is refused', () => {
+    expect(() => alternatingWrites({ pendingUser: 'app_clone', pendingPassword: 'NewPassw0rd', currentUser: 'app', current: undefined, pending: undefined }))
+      .toThrow(/the AWSCURRENT user "app" is not in pg_user/);
+  });
+});

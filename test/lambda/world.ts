@@ -23,6 +23,7 @@ import {
   GetRandomPasswordCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -281,6 +282,16 @@ export class World {
       }
       s.versions.get(input.MoveToVersionId)!.stages.push(input.VersionStage);
       return { ARN: s.arn };
+    });
+    this.sm.on(ListSecretVersionIdsCommand).callsFake((input) => {
+      log('ListSecretVersionIds');
+      const s = this.secret(input.SecretId);
+      return {
+        ARN: s.arn,
+        Versions: [...s.versions.entries()]
+          .filter(([, v]) => input.IncludeDeprecated === true || v.stages.length > 0)
+          .map(([id, v], i) => ({ VersionId: id, VersionStages: v.stages.length ? [...v.stages] : undefined, CreatedDate: new Date(1_000_000 + i) })),
+      };
     });
     this.sm.on(ListSecretsCommand).callsFake((input) => {
       log('ListSecrets');

@@ -4,8 +4,8 @@
  * four steps the way the service does.
  *
  * Operations: CreateSecret, DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecret, UpdateSecretVersionStage,
- * GetRandomPassword, ListSecrets, DeleteSecret, RestoreSecret, RotateSecret, CancelRotateSecret, TagResource,
- * UntagResource. Any credentials are accepted (no SigV4 check); KMS is not emulated (KmsKeyId is stored and
+ * GetRandomPassword, ListSecrets, ListSecretVersionIds, DeleteSecret, RestoreSecret, RotateSecret, CancelRotateSecret,
+ * TagResource, UntagResource. Any credentials are accepted (no SigV4 check); KMS is not emulated (KmsKeyId is stored and
  * returned only).
  */
 import { randomBytes, randomInt, randomUUID } from 'crypto';
@@ -169,6 +169,7 @@ export class LocalSecretsManager {
       UpdateSecretVersionStage: (i) => this.updateSecretVersionStage(i),
       GetRandomPassword: (i) => ({ RandomPassword: generatePassword(i) }),
       ListSecrets: (i) => this.listSecrets(i),
+      ListSecretVersionIds: (i) => this.listSecretVersionIds(i),
       DeleteSecret: (i) => this.deleteSecret(i),
       RestoreSecret: (i) => this.restoreSecret(i),
       RotateSecret: (i) => this.rotateSecret(i),
@@ -387,6 +388,16 @@ export class LocalSecretsManager {
       VersionIdsToStages: this.stagesMap(s),
       CreatedDate: epoch(s.created),
     };
+  }
+
+  /** Versions with labels; with IncludeDeprecated also those without ("deprecated"), as the service lists them. */
+  private listSecretVersionIds(input: any) {
+    const s = this.find(input.SecretId);
+    this.notDeleted(s);
+    const versions = [...s.versions.values()]
+      .filter((v) => input.IncludeDeprecated === true || v.stages.size > 0)
+      .map((v) => ({ VersionId: v.id, VersionStages: v.stages.size ? [...v.stages] : undefined, CreatedDate: epoch(v.created) }));
+    return { ARN: s.arn, Name: s.name, Versions: versions };
   }
 
   private getSecretValue(input: any) {
