@@ -81,6 +81,8 @@ export interface ScenarioSecret {
 export interface ConstructScenario {
   /** @default one ALTERNATING_USERS rotation per target, with the suite's master secrets (rotated secrets need no ARN: the role's grant is conditioned on their rotation function) */
   readonly secrets?: readonly ScenarioSecret[];
+  /** rotations added to `secrets` (or to the default scenario) */
+  readonly also?: readonly ScenarioSecret[];
   readonly functionProps?: RedshiftRotationFunctionProps;
   /** the local function to configure. @default the stack's default function */
   readonly functionArn?: string;
@@ -120,12 +122,12 @@ export class E2e {
    */
   async useConstruct(scenario: ConstructScenario = {}): Promise<{ env: Record<string, string>; iam: FunctionIam }> {
     const { account, region } = this.stack;
-    const secrets: readonly ScenarioSecret[] = scenario.secrets ?? await Promise.all((['cluster', 'workgroup'] as const).map(async (target) => ({
+    const secrets: ScenarioSecret[] = [...scenario.secrets ?? await Promise.all((['cluster', 'workgroup'] as const).map(async (target) => ({
       arn: `arn:aws:secretsmanager:${region}:${account}:secret:app/scenario-${target}-AbCdEf`,
       target,
       strategy: 'ALTERNATING_USERS' as const,
       masterArn: await this.masterArn(target),
-    })));
+    }))), ...scenario.also ?? []];
     const app = new cdk.App();
     const stack = new cdk.Stack(app, 'E2eScenario', { env: { account, region } });
     const fn = new RedshiftRotationFunction(stack, 'RedshiftRotationFunction', scenario.functionProps);
