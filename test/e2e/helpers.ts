@@ -114,6 +114,28 @@ export class E2e {
     return e;
   }
 
+  /** Every PostgreSQL server log line (statements are logged: log_statement = all). */
+  readonly pgLog: string[];
+  /** Every password the suite created or saw (for the leak checks); never printed. */
+  readonly passwords = new Set<string>();
+  readonly sm: SecretsManagerClient;
+  readonly data: RedshiftDataClient;
+  private readonly masters = new Map<Target, string>();
+  private names = 0;
+
+  private constructor(readonly stack: LocalStack, pgLog: string[]) {
+    this.pgLog = pgLog;
+    // the suite's own clients retry (a keep-alive socket closed by the endpoint under load is not a finding)
+    const config = {
+      region: stack.region,
+      maxAttempts: 4,
+      credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' },
+    };
+    this.sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
+    this.data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
+    this.passwords.add(stack.postgres.adminPassword);
+  }
+
   /**
    * Synthesizes the construct of a scenario (a `RedshiftRotationFunction` with `functionProps`, a
    * `RedshiftSecretRotation` per secret, told its target, KMS key, master and master's key) and runs the local
@@ -152,28 +174,6 @@ export class E2e {
     const env = { ...deployed.env, ...(scenario.env ?? FAST_ENV) };
     this.stack.registerFunction(functionArn, { env, iam: deployed.iam });
     return { env, iam: deployed.iam };
-  }
-
-  /** Every PostgreSQL server log line (statements are logged: log_statement = all). */
-  readonly pgLog: string[];
-  /** Every password the suite created or saw (for the leak checks); never printed. */
-  readonly passwords = new Set<string>();
-  readonly sm: SecretsManagerClient;
-  readonly data: RedshiftDataClient;
-  private readonly masters = new Map<Target, string>();
-  private names = 0;
-
-  private constructor(readonly stack: LocalStack, pgLog: string[]) {
-    this.pgLog = pgLog;
-    // the suite's own clients retry (a keep-alive socket closed by the endpoint under load is not a finding)
-    const config = {
-      region: stack.region,
-      maxAttempts: 4,
-      credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' },
-    };
-    this.sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
-    this.data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
-    this.passwords.add(stack.postgres.adminPassword);
   }
 
   async stop(): Promise<void> {

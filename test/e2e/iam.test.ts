@@ -7,9 +7,9 @@
  * construct is told.
  */
 import { DeleteSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { probeName } from '../../lambda/rotation/secrets';
 import { E2e, FAST_ENV, newPassword } from './helpers';
 import type { UserSecret } from './helpers';
+import { probeName } from '../../lambda/rotation/secrets';
 
 const SECRET_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const MASTER_KEY = 'arn:aws:kms:us-east-1:123456789012:key/feedface-12ab-34cd-56ef-1234567890ab';
@@ -31,7 +31,12 @@ async function user(strategy: 'SINGLE_USER' | 'ALTERNATING_USERS', options: { km
   e.passwords.add(password);
   await e.stack.createUser(username, password);
   const s = await e.stack.createSecret({
-    name: `app/${username}`, username, password, target: 'cluster', strategy, kmsKeyId: options.kmsKeyId,
+    name: `app/${username}`,
+    username,
+    password,
+    target: 'cluster',
+    strategy,
+    kmsKeyId: options.kmsKeyId,
     masterArn: strategy === 'ALTERNATING_USERS' ? options.masterArn ?? await e.masterArn('cluster') : undefined,
   });
   return { arn: s.arn, name: s.name, username, strategy, target: 'cluster' };

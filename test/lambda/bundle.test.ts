@@ -72,8 +72,8 @@ describe('the built bundle over HTTP, with the standard endpoint variables', () 
         VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'tok-1': ['AWSPENDING'] },
       }),
       'secretsmanager.GetSecretValue': (b) => (b.VersionStage === 'AWSCURRENT' && !b.VersionId
-          ? { ARN, Name: 'app', VersionId: 'v-current', SecretString: CURRENT, VersionStages: ['AWSCURRENT'] }
-          : { ARN, Name: 'app', VersionId: 'tok-1', SecretString: PENDING, VersionStages: ['AWSPENDING'] }),
+        ? { ARN, Name: 'app', VersionId: 'v-current', SecretString: CURRENT, VersionStages: ['AWSCURRENT'] }
+        : { ARN, Name: 'app', VersionId: 'tok-1', SecretString: PENDING, VersionStages: ['AWSPENDING'] }),
       'secretsmanager.CreateSecret': (b) => ({ ARN: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${b.Name}-Zz9Yy8`, Name: b.Name }),
       'RedshiftData.ExecuteStatement': () => ({ Id: 'st-1', ClusterIdentifier: 'c1', Database: 'dev', SecretArn: ARN, CreatedAt: 1767225600 }),
       'RedshiftData.DescribeStatement': () => ({ Id: 'st-1', Status: 'FINISHED', HasResultSet: false }),

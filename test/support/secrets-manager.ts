@@ -11,9 +11,9 @@
 import { randomBytes, randomInt, randomUUID } from 'crypto';
 import { AwsError, startAwsJsonServer } from './aws-json';
 import type { AwsJsonServer, LambdaHost, Operation } from './aws-json';
+import type { FaultInjector } from './faults';
 import { authorizeAll, secretsManagerRequests } from './iam';
 import type { PolicyAuthorizer, SecretFacts } from './iam';
-import type { FaultInjector } from './faults';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
