@@ -76,6 +76,11 @@ export function probeName(prefix: string, secretArn: string, purpose?: string): 
 export interface ProbeSpec {
   /** the probe's name ({@link probeName}) */
   readonly name: string;
+  /**
+   * an earlier step of this attempt kept the probe (SINGLE_USER's setSecret, for testSecret): it is read first, so
+   * that the single-user window holds one call for it; on any failure the probe is made as usual
+   */
+  readonly kept?: boolean;
 }
 
 export class SecretsApi {
@@ -199,6 +204,18 @@ export class SecretsApi {
     this.remember(secretString);
     if (!this.functionName) {
       throw new RotationError('AWS_LAMBDA_FUNCTION_NAME is not set: the probe secret cannot be tagged with the function that makes it');
+    }
+    if (probe.kept) {
+      // one call when setSecret's probe is there; anything else (not there, not readable, another value) is settled
+      // by the CreateSecret path below
+      let kept: { ARN?: string; SecretString?: string } | undefined;
+      try {
+        kept = await this.client.send(new GetSecretValueCommand({ SecretId: probe.name }));
+      } catch {
+        kept = undefined;
+      }
+      if (kept?.ARN && kept.SecretString === secretString) return kept.ARN;
+      if (typeof kept?.SecretString === 'string') this.remember(kept.SecretString);
     }
     const command = new CreateSecretCommand({
       Name: probe.name,
