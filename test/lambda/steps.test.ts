@@ -213,7 +213,7 @@ describe('testSecret', () => {
     await world.handler({ TEST_STATEMENTS: '["SELECT count(*) FROM orders","SELECT 2"]' })(event('testSecret'));
     expect(world.calls.filter((c) => !c.endsWith('DescribeStatement'))).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:CreateSecret', 'sm:GetSecretValue', // setSecret's probe: the name is taken, and it holds AWSPENDING
+      'sm:GetSecretValue', // setSecret's probe, read first (SINGLE_USER) and holding AWSPENDING: nothing else before the tests
       'rsd:ExecuteStatement', 'rsd:ExecuteStatement', 'rsd:ExecuteStatement',
       'sm:DeleteSecret',
     ]);
