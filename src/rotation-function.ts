@@ -16,7 +16,12 @@ import { RedshiftTarget } from './target';
 /** Characters Redshift never accepts in a password: `'` `"` `\` `/` `@` and space. */
 const REDSHIFT_FORBIDDEN = '\'"\\/@ ';
 const DEFAULT_PASSWORD_LENGTH = 32;
-const DEFAULT_PROBE_PREFIX = 'redshift-rotation-probe/';
+/** The probe prefix of every function starts with this; the default adds a stable id of the function. */
+const DEFAULT_PROBE_PREFIX_ROOT = 'redshift-rotation-probe/';
+/** The probe tag naming the function that made the probe (the handler's PROBE_FUNCTION_TAG). */
+const PROBE_FUNCTION_TAG = 'redshift-rotation:probe-for-function';
+/** The probe tag naming the rotated secret (the handler's PROBE_TAG). */
+const PROBE_SECRET_TAG = 'RotationProbeFor';
 /** What a rotation grants the function for its target, and for a master secret the function does not rotate. */
 const RUN_STATEMENT_ACTIONS = ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'];
 const MASTER_SECRET_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
@@ -163,8 +168,11 @@ export interface RotationFunctionOptions {
 export interface RedshiftRotationFunctionProps extends RotationFunctionOptions {
   /**
    * Name prefix of the probe secrets the function creates (and may only create) to test new credentials.
+   * Whatever the prefix, the function may read and delete only the probes tagged with its own name
+   * (`redshift-rotation:probe-for-function`).
    *
-   * @default 'redshift-rotation-probe/'
+   * @default - `redshift-rotation-probe/<id>/`, with an id of 16 hex digits derived from the function's construct
+   * path: unique per function, and stable across deployments
    */
   readonly probeSecretPrefix?: string;
 
@@ -338,7 +346,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
     this.excludeCharacters = props.excludeCharacters ?? '';
     this.testStatements = props.testStatements ?? [];
-    this.probeSecretPrefix = props.probeSecretPrefix ?? DEFAULT_PROBE_PREFIX;
+    this.probeSecretPrefix = props.probeSecretPrefix ?? `${DEFAULT_PROBE_PREFIX_ROOT}${this.node.addr.slice(2, 18)}/`;
     this.isInVpc = props.vpc !== undefined;
     this.allowSuperuserClone = props.allowSuperuserClone ?? false;
 
@@ -455,17 +463,27 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
           resources: [secretArn('*')],
           conditions: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': this.functionArn } },
         }),
+        // Probes: made with the function's tag (request tag), then read and deleted only with it (resource tag). The
+        // handler makes a probe with CreateSecret (tags given at creation need TagResource too), reads one it finds in
+        // the way (GetSecretValue, also the Data API reading it as the caller) and force-deletes it (DeleteSecret).
         new iam.PolicyStatement({
-          sid: 'ProbeSecrets',
-          actions: [
-            'secretsmanager:CreateSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
-            'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource',
-          ],
+          sid: 'CreateProbeSecrets',
+          actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
           resources: [secretArn(`${this.probeSecretPrefix}*`)],
+          conditions: {
+            'StringEquals': { [`aws:RequestTag/${PROBE_FUNCTION_TAG}`]: this.lambdaFunction.functionName },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [PROBE_SECRET_TAG, PROBE_FUNCTION_TAG] },
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'UseProbeSecrets',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'],
+          resources: [secretArn(`${this.probeSecretPrefix}*`)],
+          conditions: { StringEquals: { [`aws:ResourceTag/${PROBE_FUNCTION_TAG}`]: this.lambdaFunction.functionName } },
         }),
         new iam.PolicyStatement({
           sid: 'Unscoped',
-          actions: ['secretsmanager:GetRandomPassword', 'secretsmanager:ListSecrets'],
+          actions: ['secretsmanager:GetRandomPassword'],
           resources: ['*'],
         }),
         new iam.PolicyStatement({
@@ -485,7 +503,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     addNagSuppressions(this.policy.node.defaultChild as CfnResource, [{
       id: 'AwsSolutions-IAM5',
       reason: 'Rotated secrets: any secret of the account and region whose rotation function is this one (condition secretsmanager:resource/AllowRotationLambdaArn), so the policy does not grow with the number of secrets. '
-        + 'Probe secrets: only names under the probe prefix. GetRandomPassword and ListSecrets support no resource. '
+        + 'Probe secrets: only names under the function\'s probe prefix, made with and used only with the tag naming this function (aws:RequestTag, aws:ResourceTag). GetRandomPassword supports no resource. '
         + 'DescribeStatement, GetStatementResult, CancelStatement, ListStatements: only statements this role submitted (redshift-data:statement-owner-iam-userid). '
         + 'Serverless workgroups given by name only: IAM knows workgroups by id.',
       appliesTo: [

@@ -68,6 +68,5 @@ export async function pendingString(ctx: RotationContext, allowMissing: boolean)
 
 /** This rotation's probe secret (`purpose` for another version than AWSPENDING). */
 export function probeFor(ctx: RotationContext, purpose?: string): ProbeSpec {
-  const prefix = ctx.config.probeSecretPrefix;
-  return { prefix, name: probeName(prefix, ctx.arn, ctx.token, purpose), rotationName: probeName(prefix, ctx.arn, ctx.token) };
+  return { name: probeName(ctx.config.probeSecretPrefix, ctx.arn, purpose) };
 }

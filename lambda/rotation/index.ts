@@ -75,13 +75,16 @@ export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent, co
     let step: string | null = null;
     let strategy: string | null = null;
     let skipped: string[] = [];
+    let secrets: SecretsApi | undefined;
+    const leftovers = () => secrets?.leftoverProbesDeleted ?? [];
     try {
       const valid = validateEvent(event);
       secretArn = valid.SecretId;
       step = valid.Step;
-      const config = parseConfig(deps.env ?? process.env);
+      const env = deps.env ?? process.env;
+      const config = parseConfig(env);
       const { sm, rsd } = clients(deps);
-      const secrets = new SecretsApi(sm, redactor, { timing, deadline });
+      secrets = new SecretsApi(sm, redactor, { timing, deadline, functionName: env.AWS_LAMBDA_FUNCTION_NAME });
       const data = new DataApi(rsd, { pollMs: config.statementPollMs, timeoutMs: config.statementTimeoutMs, timing, redactor, deadline });
       const entry = await enter({
         secretId: valid.SecretId, token: valid.ClientRequestToken, rotationToken: valid.RotationToken, step: valid.Step, config, secrets, data,
@@ -95,10 +98,10 @@ export function createHandler(deps: HandlerDeps = {}): (event: RotationEvent, co
         skipped = entry.context.skipped;
         await runStep(entry.context);
       }
-      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'ok', skipped }));
+      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'ok', skipped, leftoverProbesDeleted: leftovers() }));
     } catch (err) {
       const message = redactor.redact(`${step ?? 'rotation'} failed${secretArn ? ` for ${secretArn}` : ''}: ${errorMessage(err) || 'unknown error'}`);
-      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'error', error: message, skipped }));
+      write(formatStepLog({ secretArn, step, strategy, durationMs: timing.now() - started, outcome: 'error', error: message, skipped, leftoverProbesDeleted: leftovers() }));
       const error = new Error(message);
       error.name = err instanceof Error && /^[A-Za-z]+Error$/.test(err.name) ? err.name : 'RotationError';
       throw error;

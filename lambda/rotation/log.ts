@@ -12,6 +12,8 @@ export interface StepLogLine {
   readonly error?: string;
   /** privileges not copied to the clone because their keyword is not on the allow-list */
   readonly skipped?: readonly string[];
+  /** names of probe secrets an earlier rotation left behind, deleted by this step */
+  readonly leftoverProbesDeleted?: readonly string[];
 }
 
 export type LineWriter = (line: string) => void;
@@ -31,5 +33,6 @@ export function formatStepLog(entry: StepLogLine): string {
   };
   if (entry.error !== undefined) line.error = entry.error;
   if (entry.skipped && entry.skipped.length > 0) line.skipped = entry.skipped;
+  if (entry.leftoverProbesDeleted && entry.leftoverProbesDeleted.length > 0) line.leftoverProbesDeleted = entry.leftoverProbesDeleted;
   return JSON.stringify(line);
 }

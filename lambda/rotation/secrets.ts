@@ -12,7 +12,6 @@ import {
   DescribeSecretCommandOutput,
   GetRandomPasswordCommand,
   GetSecretValueCommand,
-  ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
@@ -26,7 +25,14 @@ import { Deadline, REAL_TIMING, Timing } from './retry';
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
+/** The tag of a probe secret that names the rotated secret's ARN. */
 export const PROBE_TAG = 'RotationProbeFor';
+/**
+ * The tag of a probe secret that names the function that made it (its name): the role's probe permissions are
+ * conditioned on it (`aws:RequestTag` on CreateSecret and TagResource, `aws:ResourceTag` on GetSecretValue and
+ * DeleteSecret), so a function can make, read and delete only its own probes.
+ */
+export const PROBE_FUNCTION_TAG = 'redshift-rotation:probe-for-function';
 /**
  * Waits before CreateSecret is tried again on a probe name whose secret was force-deleted a moment ago: "Secrets
  * Manager performs the actual deletion with an asynchronous background process ... If you delete a secret and then
@@ -57,42 +63,46 @@ export function tagValue(description: Pick<DescribeSecretCommandOutput, 'Tags'>,
   return description.Tags?.find((t) => t.Key === key)?.Value;
 }
 
-/** The common name prefix of a secret's probes: `${prefix}${sha256(secretArn) first 16 hex}`. */
-export function probeNamePrefix(prefix: string, secretArn: string): string {
-  return prefix + createHash('sha256').update(secretArn, 'utf8').digest('hex').slice(0, 16);
-}
-
 /**
- * The probe secret name of a rotation: `${prefix}${sha256(secretArn) first 16 hex}-${sha256(token) first 16 hex}`,
- * plus `-${purpose}` for a probe of another version than AWSPENDING. Deterministic, so that testSecret finds the
- * probe setSecret made for the same token.
+ * The probe secret name of a rotated secret: `${prefix}${sha256(secretArn) first 16 hex}`, plus `-${purpose}` for a
+ * probe of another version than AWSPENDING. One name per secret (and purpose), whatever the token: a probe an earlier
+ * attempt left behind is found by this name (CreateSecret answers ResourceExistsException), without ListSecrets.
  */
-export function probeName(prefix: string, secretArn: string, token: string, purpose?: string): string {
-  const tokenHash = createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
-  return `${probeNamePrefix(prefix, secretArn)}-${tokenHash}${purpose ? `-${purpose}` : ''}`;
+export function probeName(prefix: string, secretArn: string, purpose?: string): string {
+  const secretHash = createHash('sha256').update(secretArn, 'utf8').digest('hex').slice(0, 16);
+  return `${prefix}${secretHash}${purpose ? `-${purpose}` : ''}`;
 }
 
 /** A probe secret of a rotation. */
 export interface ProbeSpec {
-  /** PROBE_SECRET_PREFIX */
-  readonly prefix: string;
-  /** the probe's name */
+  /** the probe's name ({@link probeName}) */
   readonly name: string;
-  /** the name every probe of this rotation (secret and token) starts with: kept when leftovers are removed */
-  readonly rotationName: string;
+  /**
+   * an earlier step of this attempt kept the probe (SINGLE_USER's setSecret, for testSecret): it is read first, so
+   * that the single-user window holds one call for it; on any failure the probe is made as usual
+   */
+  readonly kept?: boolean;
 }
 
 export class SecretsApi {
+  /** Names of the probes earlier attempts left behind that this invocation deleted (reported in the step's log line). */
+  public readonly leftoverProbesDeleted: string[] = [];
   private readonly timing: Timing;
   private readonly deadline: Deadline;
+  private readonly functionName?: string;
 
+  /**
+   * `functionName` is the function's own name (AWS_LAMBDA_FUNCTION_NAME), the value of the probes'
+   * {@link PROBE_FUNCTION_TAG}.
+   */
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly redactor: Redactor,
-    options: { timing?: Timing; deadline?: Deadline } = {},
+    options: { timing?: Timing; deadline?: Deadline; functionName?: string } = {},
   ) {
     this.timing = options.timing ?? REAL_TIMING;
     this.deadline = options.deadline ?? Deadline.none(this.timing);
+    this.functionName = options.functionName;
   }
 
   private async call<T>(operation: string, withMessage: boolean, send: () => Promise<T>): Promise<T> {
@@ -211,77 +221,68 @@ export class SecretsApi {
   }
 
   /**
-   * Force-deletes the probes of `secretArn` an earlier attempt left behind: all whose names do not start with
-   * `keepPrefix` (the current rotation's); returns how many.
-   */
-  public async deleteLeftoverProbes(prefix: string, secretArn: string, keepPrefix?: string): Promise<number> {
-    const namePrefix = probeNamePrefix(prefix, secretArn);
-    const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.call('ListSecrets', true, () => this.client.send(new ListSecretsCommand({
-        Filters: [{ Key: 'name', Values: [namePrefix] }],
-        NextToken: nextToken,
-      })));
-      for (const entry of page.SecretList ?? []) {
-        // the name filter matches prefixes; check it and the tag to touch only this secret's probes
-        const probeFor = entry.Tags?.find((t) => t.Key === PROBE_TAG)?.Value;
-        const tagged = probeFor === undefined || probeFor === secretArn;
-        const kept = keepPrefix !== undefined && entry.Name?.startsWith(keepPrefix) === true;
-        if (entry.ARN && entry.Name?.startsWith(namePrefix + '-') && !kept && tagged) arns.push(entry.ARN);
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    for (const arn of arns) await this.deleteProbe(arn);
-    return arns.length;
-  }
-
-  /**
-   * The probe secret `probe.name` holding `secretString` (same KMS key as the rotated secret). When an earlier step
-   * of the rotation made it (SINGLE_USER's setSecret keeps it for testSecret), it is found by name, checked, and
-   * given `secretString` if it holds anything else: one call. Otherwise probes of earlier attempts are removed and
-   * it is created. Returns its ARN. A failure to create it (CreateSecret denied, KMS key unusable) names the call.
+   * The probe secret `probe.name` holding `secretString` (same KMS key as the rotated secret, tagged with the rotated
+   * secret and this function), created at once. When a probe of that name exists already (CreateSecret answers
+   * ResourceExistsException), it is read: holding `secretString`, it is this rotation's (SINGLE_USER's setSecret
+   * keeps it for testSecret, or an earlier attempt of the same token made it) and is used; holding anything else, it
+   * is a leftover of an earlier rotation: it is force-deleted, recorded in {@link leftoverProbesDeleted}, and the
+   * probe is made anew. Returns its ARN. A failure (CreateSecret denied, KMS key unusable, a probe of that name this
+   * function may not read) names the call and the probe.
    */
   public async ensureProbe(probe: ProbeSpec, secretArn: string, kmsKeyId: string | undefined, secretString: string): Promise<string> {
     this.remember(secretString);
-    const found = await this.existingProbe(probe.name, secretString);
-    if (found) return found;
-    await this.deleteLeftoverProbes(probe.prefix, secretArn, probe.rotationName);
-    let created: { ARN?: string };
-    try {
-      created = await this.createWithRetry(new CreateSecretCommand({
-        Name: probe.name,
-        Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
-        SecretString: secretString,
-        KmsKeyId: kmsKeyId,
-        Tags: [{ Key: PROBE_TAG, Value: secretArn }],
-      }));
-    } catch (err) {
-      const raced = errorName(err) === 'ResourceExistsException' ? await this.existingProbe(probe.name, secretString) : undefined;
-      if (raced) return raced;
-      throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${probe.name}: ${describeSdkError(err, this.redactor, true)}`);
+    if (!this.functionName) {
+      throw new RotationError('AWS_LAMBDA_FUNCTION_NAME is not set: the probe secret cannot be tagged with the function that makes it');
     }
-    if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
-    return created.ARN;
+    if (probe.kept) {
+      // one call when setSecret's probe is there; anything else (not there, not readable, another value) is settled
+      // by the CreateSecret path below
+      let kept: { ARN?: string; SecretString?: string } | undefined;
+      try {
+        kept = await this.client.send(new GetSecretValueCommand({ SecretId: probe.name }));
+      } catch {
+        kept = undefined;
+      }
+      if (kept?.ARN && kept.SecretString === secretString) return kept.ARN;
+      if (typeof kept?.SecretString === 'string') this.remember(kept.SecretString);
+    }
+    const command = new CreateSecretCommand({
+      Name: probe.name,
+      Description: 'Temporary copy of a pending Redshift credential, made by the rotation function to test it; deleted at once.',
+      SecretString: secretString,
+      KmsKeyId: kmsKeyId,
+      Tags: [{ Key: PROBE_TAG, Value: secretArn }, { Key: PROBE_FUNCTION_TAG, Value: this.functionName }],
+    });
+    for (let round = 0; ; round++) {
+      let created: { ARN?: string };
+      try {
+        created = await this.createWithRetry(command);
+      } catch (err) {
+        if (errorName(err) !== 'ResourceExistsException' || round > 0) {
+          throw new RotationError(`Secrets Manager CreateSecret failed for the probe secret ${probe.name}: ${describeSdkError(err, this.redactor, true)}`);
+        }
+        const existing = await this.readProbe(probe.name);
+        if (existing.SecretString === secretString) return existing.ARN;
+        await this.deleteProbe(existing.ARN);
+        this.leftoverProbesDeleted.push(probe.name);
+        continue;
+      }
+      if (!created.ARN) throw new RotationError('Secrets Manager CreateSecret returned no ARN for the probe secret');
+      return created.ARN;
+    }
   }
 
-  /** The ARN of the probe `name` if it exists, holding `secretString` (put there if it held anything else). */
-  private async existingProbe(name: string, secretString: string): Promise<string | undefined> {
+  /** The ARN and value of an existing probe (its value is remembered for redaction). */
+  private async readProbe(name: string): Promise<{ ARN: string; SecretString?: string }> {
     let existing: { ARN?: string; SecretString?: string };
     try {
       existing = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
     } catch (err) {
-      // not there, or still being deleted
-      if (errorName(err) === 'ResourceNotFoundException' || errorName(err) === 'InvalidRequestException') return undefined;
-      throw new RotationError(`Secrets Manager GetSecretValue failed for the probe secret ${name}: ${describeSdkError(err, this.redactor, true)}`);
+      throw new RotationError(`a secret named like the probe ${name} exists and cannot be read: Secrets Manager GetSecretValue failed: ${describeSdkError(err, this.redactor, true)}`);
     }
+    if (typeof existing.SecretString === 'string') this.remember(existing.SecretString);
     if (!existing.ARN) throw new RotationError('Secrets Manager GetSecretValue returned no ARN for the probe secret');
-    if (existing.SecretString !== secretString) {
-      await this.call('PutSecretValue', false, () => this.client.send(new PutSecretValueCommand({
-        SecretId: existing.ARN, SecretString: secretString, VersionStages: [AWSCURRENT],
-      })));
-    }
-    return existing.ARN;
+    return { ARN: existing.ARN, SecretString: existing.SecretString };
   }
 
   /** CreateSecret, tried again while the name still belongs to a secret being deleted (as long as time allows). */

@@ -32,7 +32,8 @@ export async function testSecret(ctx: RotationContext): Promise<void> {
     return;
   }
   checkPendingFitsCurrent(ctx.current, parseRedshiftSecret(pending, AWSPENDING), ctx.strategy);
-  await ctx.secrets.withProbe(probeFor(ctx), ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
+  const probe = { ...probeFor(ctx), kept: ctx.strategy === 'SINGLE_USER' };
+  await ctx.secrets.withProbe(probe, ctx.arn, ctx.description.KmsKeyId, pending, async (probeArn) => {
     await ctx.data.execute(ctx.target, probeArn, SELECT_ONE);
     try {
       for (const sql of ctx.config.testStatements) await ctx.data.execute(ctx.target, probeArn, sql);

@@ -56,7 +56,7 @@ describe('single user', () => {
         Variables: {
           PASSWORD_LENGTH: '32',
           EXCLUDE_CHARACTERS: '',
-          PROBE_SECRET_PREFIX: 'redshift-rotation-probe/',
+          PROBE_SECRET_PREFIX: Match.stringLikeRegexp('^redshift-rotation-probe/[0-9a-f]{16}/$'),
           TEST_STATEMENTS: '[]',
           STATEMENT_TIMEOUT_MS: '60000',
         },
@@ -78,10 +78,12 @@ describe('single user', () => {
             Condition: { StringEquals: { 'secretsmanager:resource/AllowRotationLambdaArn': { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
           }),
           Match.objectLike({
-            Sid: 'ProbeSecrets',
-            Resource: arn(':secretsmanager:eu-west-1:123456789012:secret:redshift-rotation-probe/*'),
+            Sid: 'CreateProbeSecrets',
+            Action: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+            Resource: arn(Match.stringLikeRegexp('^:secretsmanager:eu-west-1:123456789012:secret:redshift-rotation-probe/[0-9a-f]{16}/\\*$') as any),
           }),
-          Match.objectLike({ Action: ['secretsmanager:GetRandomPassword', 'secretsmanager:ListSecrets'], Resource: '*' }),
+          Match.objectLike({ Sid: 'UseProbeSecrets', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret'] }),
+          Match.objectLike({ Action: 'secretsmanager:GetRandomPassword', Resource: '*' }),
           Match.objectLike({
             Sid: 'OwnStatements',
             Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },

@@ -15,6 +15,13 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RedshiftRotationFunction, RedshiftRotationFunctionProps, RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
+import { functionFromTemplate } from '../support/iam';
+import type { FunctionIam } from '../support/iam';
 import { startLocalStack } from '../support/local-stack';
 import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../support/local-stack';
 import { rewriteStatement } from '../support/shim';
@@ -57,13 +64,41 @@ export interface SecretValue {
   readonly [key: string]: unknown;
 }
 
+/** A secret of a construct scenario: what the construct is told about it (its target, key, master and master's key). */
+export interface ScenarioSecret {
+  readonly arn: string;
+  readonly target: Target;
+  readonly strategy: Strategy;
+  /** the secret's customer managed KMS key (ARN), given to the construct as the secret's `encryptionKey` */
+  readonly kmsKeyId?: string;
+  /** ALTERNATING_USERS: the master secret given to the construct */
+  readonly masterArn?: string;
+  /** the master secret's customer managed KMS key (ARN), given as the master's `encryptionKey` */
+  readonly masterKmsKeyId?: string;
+}
+
+/** The construct a suite tests: its rotations (one `RedshiftSecretRotation` per secret) and the function's props. */
+export interface ConstructScenario {
+  /** @default one ALTERNATING_USERS rotation per target, with the suite's master secrets (rotated secrets need no ARN: the role's grant is conditioned on their rotation function) */
+  readonly secrets?: readonly ScenarioSecret[];
+  /** rotations added to `secrets` (or to the default scenario) */
+  readonly also?: readonly ScenarioSecret[];
+  readonly functionProps?: RedshiftRotationFunctionProps;
+  /** the local function to configure. @default the stack's default function */
+  readonly functionArn?: string;
+  /** variables added to the construct's environment (after it). @default FAST_ENV */
+  readonly env?: Record<string, string>;
+}
+
 /** One end-to-end environment: the local stack, an SDK client, master secrets for both targets. */
 export class E2e {
   /**
    * Starts a local stack: no statement latency, small rotation retry delay, handler polling every 10 ms, and
    * every statement PostgreSQL runs written to its log (checked by {@link E2e.expectNoPasswordLeaked}).
+   * Unless `iam` is false, the default function runs as the construct would deploy it ({@link E2e.useConstruct}
+   * with the default scenario): its environment and its role policy, every call authorized against it.
    */
-  static async start(options: LocalStackOptions = {}): Promise<E2e> {
+  static async start(options: LocalStackOptions & { readonly iam?: boolean } = {}): Promise<E2e> {
     const pgLog: string[] = [];
     const stack = await startLocalStack({
       rotationRetryDelayMs: 20,
@@ -75,6 +110,7 @@ export class E2e {
     const e = new E2e(stack, pgLog);
     await stack.adminQuery('ALTER SYSTEM SET log_statement = \'all\'');
     await stack.adminQuery('SELECT pg_reload_conf()');
+    if (options.iam !== false) await e.useConstruct();
     return e;
   }
 
@@ -98,6 +134,46 @@ export class E2e {
     this.sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
     this.data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
     this.passwords.add(stack.postgres.adminPassword);
+  }
+
+  /**
+   * Synthesizes the construct of a scenario (a `RedshiftRotationFunction` with `functionProps`, a
+   * `RedshiftSecretRotation` per secret, told its target, KMS key, master and master's key) and runs the local
+   * function as deployed: the function's environment from the template (plus `env`), and its role's policies,
+   * against which the local Secrets Manager and Data API authorize each of its calls. Returns both.
+   */
+  async useConstruct(scenario: ConstructScenario = {}): Promise<{ env: Record<string, string>; iam: FunctionIam }> {
+    const { account, region } = this.stack;
+    const secrets: ScenarioSecret[] = [...scenario.secrets ?? await Promise.all((['cluster', 'workgroup'] as const).map(async (target) => ({
+      arn: `arn:aws:secretsmanager:${region}:${account}:secret:app/scenario-${target}-AbCdEf`,
+      target,
+      strategy: 'ALTERNATING_USERS' as const,
+      masterArn: await this.masterArn(target),
+    }))), ...scenario.also ?? []];
+    const app = new cdk.App();
+    const stack = new cdk.Stack(app, 'E2eScenario', { env: { account, region } });
+    const fn = new RedshiftRotationFunction(stack, 'RedshiftRotationFunction', scenario.functionProps);
+    const key = (id: string, arn: string | undefined) => (arn ? kms.Key.fromKeyArn(stack, id, arn) : undefined);
+    secrets.forEach((s, i) => {
+      new RedshiftSecretRotation(stack, `Rotation${i}`, {
+        rotationFunction: fn,
+        target: s.target === 'cluster'
+          ? RedshiftTarget.cluster(this.stack.clusterIdentifier)
+          : RedshiftTarget.workgroup(this.stack.workgroupName, { workgroupArn: this.stack.workgroupArn }),
+        strategy: s.strategy === 'SINGLE_USER' ? RotationStrategy.SINGLE_USER : RotationStrategy.ALTERNATING_USERS,
+        secret: secretsmanager.Secret.fromSecretAttributes(stack, `Secret${i}`, { secretCompleteArn: s.arn, encryptionKey: key(`Key${i}`, s.kmsKeyId) }),
+        masterSecret: s.masterArn
+          ? secretsmanager.Secret.fromSecretAttributes(stack, `Master${i}`, { secretCompleteArn: s.masterArn, encryptionKey: key(`MasterKey${i}`, s.masterKmsKeyId) })
+          : undefined,
+      });
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const functionArn = scenario.functionArn ?? this.stack.functionArn();
+    const fnId = stack.getLogicalId(fn.lambdaFunction.node.defaultChild as cdk.CfnElement);
+    const deployed = functionFromTemplate(template, functionArn, { partition: 'aws', region, account }, {}, fnId);
+    const env = { ...deployed.env, ...(scenario.env ?? FAST_ENV) };
+    this.stack.registerFunction(functionArn, { env, iam: deployed.iam });
+    return { env, iam: deployed.iam };
   }
 
   async stop(): Promise<void> {

@@ -33,6 +33,8 @@ describe.each(['cluster', 'workgroup'] as Target[])('a master user that is not a
     const secret = await e.stack.createSecret({ name: `app/${username}`, username, password, target, strategy: 'ALTERNATING_USERS', masterArn: master.arn });
 
     const before = await e.dbSnapshot();
+    // the construct told of this master (its read is granted): the refusal below is the handler's
+    await e.useConstruct({ also: [{ arn: secret.arn, target, strategy: 'ALTERNATING_USERS', masterArn: master.arn }] });
     const r = await e.rotate(secret.arn);
     expect(r.event.type).toBe('RotationFailed');
     expect(r.event.step).toBe('setSecret');

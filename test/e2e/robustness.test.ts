@@ -164,7 +164,7 @@ describe('no lockout when probes cannot be made', () => {
     const errors = rotationErrors(r.token);
     expect(errors.length).toBe(3);
     for (const error of errors) {
-      expect(error).toMatch(/the password was not changed: the new one could not be tested or recovered without a probe secret \(Secrets Manager CreateSecret failed for the probe secret redshift-rotation-probe\/[0-9a-f-]+: AccessDeniedException \(HTTP 400\): User: .* is not authorized to perform: secretsmanager:CreateSecret/);
+      expect(error).toMatch(/the password was not changed: the new one could not be tested or recovered without a probe secret \(Secrets Manager CreateSecret failed for the probe secret redshift-rotation-probe\/[0-9a-f/]+: AccessDeniedException \(HTTP 400\): User: .* is not authorized to perform: secretsmanager:CreateSecret/);
     }
     // no ALTER USER was ever sent; every attempt tried to make its probe
     const calls = e.lambdaCalls(user.arn, since);

@@ -71,12 +71,9 @@ describe('the built bundle over HTTP, with the standard endpoint variables', () 
         Tags: [],
         VersionIdsToStages: { 'v-current': ['AWSCURRENT'], 'tok-1': ['AWSPENDING'] },
       }),
-      'secretsmanager.GetSecretValue': (b) => (String(b.SecretId).startsWith('redshift-rotation-probe/')
-        ? { __error: 'ResourceNotFoundException', message: 'Secrets Manager can\'t find the specified secret.' }
-        : b.VersionStage === 'AWSCURRENT' && !b.VersionId
-          ? { ARN, Name: 'app', VersionId: 'v-current', SecretString: CURRENT, VersionStages: ['AWSCURRENT'] }
-          : { ARN, Name: 'app', VersionId: 'tok-1', SecretString: PENDING, VersionStages: ['AWSPENDING'] }),
-      'secretsmanager.ListSecrets': () => ({ SecretList: [] }),
+      'secretsmanager.GetSecretValue': (b) => (b.VersionStage === 'AWSCURRENT' && !b.VersionId
+        ? { ARN, Name: 'app', VersionId: 'v-current', SecretString: CURRENT, VersionStages: ['AWSCURRENT'] }
+        : { ARN, Name: 'app', VersionId: 'tok-1', SecretString: PENDING, VersionStages: ['AWSPENDING'] }),
       'secretsmanager.CreateSecret': (b) => ({ ARN: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${b.Name}-Zz9Yy8`, Name: b.Name }),
       'RedshiftData.ExecuteStatement': () => ({ Id: 'st-1', ClusterIdentifier: 'c1', Database: 'dev', SecretArn: ARN, CreatedAt: 1767225600 }),
       'RedshiftData.DescribeStatement': () => ({ Id: 'st-1', Status: 'FINISHED', HasResultSet: false }),
@@ -110,6 +107,7 @@ describe('the built bundle over HTTP, with the standard endpoint variables', () 
             AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
             AWS_ENDPOINT_URL_REDSHIFT_DATA: url,
             STATEMENT_POLL_MS: '10',
+            AWS_LAMBDA_FUNCTION_NAME: 'redshift-rotation',
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           },
         });
@@ -122,13 +120,13 @@ describe('the built bundle over HTTP, with the standard endpoint variables', () 
       expect(stderr).toContain('RESOLVED');
       expect(requests.map((r) => r.target)).toEqual([
         'secretsmanager.DescribeSecret', 'secretsmanager.GetSecretValue', 'secretsmanager.GetSecretValue',
-        // the probe before the irreversible ALTER USER: not there yet, leftovers listed, made
-        'secretsmanager.GetSecretValue', 'secretsmanager.ListSecrets', 'secretsmanager.CreateSecret',
+        // the probe before the irreversible ALTER USER, made at once
+        'secretsmanager.CreateSecret',
         'RedshiftData.ExecuteStatement', 'RedshiftData.DescribeStatement',
       ]);
       expect(requests[2].body).toEqual({ SecretId: ARN, VersionId: 'tok-1', VersionStage: 'AWSPENDING' });
-      expect(requests[7].body.WaitTimeSeconds).toBe(30);
-      const execute = requests[6].body;
+      expect(requests[5].body.WaitTimeSeconds).toBe(30);
+      const execute = requests[4].body;
       expect(execute).toMatchObject({ ClusterIdentifier: 'c1', Database: 'dev', SecretArn: ARN, Sql: `ALTER USER "app" PASSWORD '${md5('NewPassw0rdOverHttp', 'app')}'` });
       expect(execute.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
       for (const r of requests) expect(r.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/(secretsmanager|redshift-data)\/aws4_request/);

@@ -36,7 +36,7 @@ describe('SINGLE_USER setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(nonPolling()).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', // no probe of this token yet: leftovers removed, probe made
+      'sm:CreateSecret', // the probe, made at once: no ListSecrets, no lookup first
       'rsd:ExecuteStatement',
     ]);
     expect(world.rsd).toHaveReceivedCommandWith(ExecuteStatementCommand, {
@@ -95,16 +95,22 @@ describe('SINGLE_USER setSecret', () => {
     expect(world.liveProbes()).toEqual([]);
   });
 
-  test('a probe whose value was changed is given the pending value again', async () => {
+  test('a probe of that name holding anything else (a leftover) is deleted, reported, and made anew with the pending value', async () => {
     singleUser();
     await createPending();
     await world.handler()(event('setSecret'));
     const probe = world.liveProbes()[0];
     [...probe.versions.values()][0].value = secretJson({ username: 'app', password: 'Tampered1' });
     world.calls.length = 0;
+    world.logLines.length = 0;
     await world.handler()(event('testSecret'));
-    expect(nonPolling()).toContain('sm:PutSecretValue');
+    // read first (kept by setSecret), another value: the CreateSecret path finds it taken, reads it, deletes it, makes it anew
+    expect(nonPolling().slice(3, 8)).toEqual(['sm:GetSecretValue', 'sm:CreateSecret', 'sm:GetSecretValue', 'sm:DeleteSecret', 'sm:CreateSecret']);
+    expect(nonPolling()).not.toContain('sm:PutSecretValue');
+    const made = world.sm.commandCalls(CreateSecretCommand).at(-1)!.args[0].input;
+    expect(made.SecretString === world.stageValue(ARN, 'AWSPENDING')).toBe(true);
     expect(world.liveProbes()).toEqual([]);
+    expect(JSON.parse(world.logLines.at(-1)!).leftoverProbesDeleted).toEqual([probe.name]);
   });
 
   test('Redshift Serverless: the workgroup is the target', async () => {
@@ -124,7 +130,7 @@ describe('SINGLE_USER setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(nonPolling()).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:GetSecretValue', // the probe of the first run exists and holds AWSPENDING
+      'sm:CreateSecret', 'sm:GetSecretValue', // the probe of the first run exists and holds AWSPENDING
       'rsd:ExecuteStatement', // ALTER as AWSCURRENT: login fails
       'rsd:ExecuteStatement', // SELECT 1 through the probe: works
     ]);
@@ -168,11 +174,11 @@ describe('SINGLE_USER setSecret', () => {
     await world.handler()(event('setSecret'));
     expect(nonPolling()).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', // the AWSPENDING probe
+      'sm:CreateSecret', // the AWSPENDING probe
       'rsd:ExecuteStatement', // ALTER as AWSCURRENT: login fails
       'rsd:ExecuteStatement', // SELECT 1 as AWSPENDING: login fails
       'sm:GetSecretValue', // AWSPREVIOUS
-      'sm:GetSecretValue', 'sm:ListSecrets', 'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret', // ALTER through a probe of AWSPREVIOUS
+      'sm:CreateSecret', 'rsd:ExecuteStatement', 'sm:DeleteSecret', // ALTER through a probe of AWSPREVIOUS
     ]);
     expect(world.sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN, VersionId: PREVIOUS_VERSION });
     const probes = world.sm.commandCalls(CreateSecretCommand).map((c) => JSON.parse(c.args[0].input.SecretString!).password);

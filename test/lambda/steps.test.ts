@@ -5,7 +5,7 @@ import {
   PREVIOUS_VERSION, secretJson, TOKEN, World,
 } from './world';
 import { createHandler } from '../../lambda/rotation/index';
-import { probeName, probeNamePrefix } from '../../lambda/rotation/secrets';
+import { probeName } from '../../lambda/rotation/secrets';
 
 let world: World;
 const event = (Step: string, token = TOKEN) => ({ SecretId: ARN, ClientRequestToken: token, Step });
@@ -213,16 +213,16 @@ describe('testSecret', () => {
     await world.handler({ TEST_STATEMENTS: '["SELECT count(*) FROM orders","SELECT 2"]' })(event('testSecret'));
     expect(world.calls.filter((c) => !c.endsWith('DescribeStatement'))).toEqual([
       'sm:DescribeSecret', 'sm:GetSecretValue', 'sm:GetSecretValue',
-      'sm:GetSecretValue', // setSecret's probe, found by name and checked: nothing else before the tests
+      'sm:GetSecretValue', // setSecret's probe, read first (SINGLE_USER) and holding AWSPENDING: nothing else before the tests
       'rsd:ExecuteStatement', 'rsd:ExecuteStatement', 'rsd:ExecuteStatement',
       'sm:DeleteSecret',
     ]);
     const create = world.sm.commandCalls(CreateSecretCommand)[0].args[0].input;
-    expect(create.Name).toMatch(new RegExp(`^${probeNamePrefix('redshift-rotation-probe/', ARN)}-[0-9a-f]{16}$`));
-    expect(create.Name).toBe(probeName('redshift-rotation-probe/', ARN, TOKEN));
+    expect(create.Name).toMatch(/^redshift-rotation-probe\/[0-9a-f]{16}$/);
+    expect(create.Name).toBe(probeName('redshift-rotation-probe/', ARN));
     expect(create.SecretString).toBe(world.stageValue(ARN, 'AWSPENDING'));
     expect(create.KmsKeyId).toBe('alias/app-key');
-    expect(create.Tags).toEqual([{ Key: 'RotationProbeFor', Value: ARN }]);
+    expect(create.Tags).toEqual([{ Key: 'RotationProbeFor', Value: ARN }, { Key: 'redshift-rotation:probe-for-function', Value: 'redshift-rotation' }]);
     const probeArns = world.rsd.commandCalls(ExecuteStatementCommand).slice(-3).map((c) => c.args[0].input);
     expect(probeArns.map((i) => i.Sql)).toEqual(['SELECT 1', 'SELECT count(*) FROM orders', 'SELECT 2']);
     expect(new Set(probeArns.map((i) => i.SecretArn))).toEqual(new Set([world.statements.at(-1)!.secretArn]));
@@ -231,20 +231,26 @@ describe('testSecret', () => {
     expect(world.liveProbes()).toEqual([]);
   });
 
-  test('probes left by an earlier crash are removed before a probe is made; other secrets\' probes are left alone', async () => {
+  test('a probe an earlier rotation left (another token) is found by its name without ListSecrets, deleted and reported; other secrets\' probes are left alone', async () => {
     singleUser();
     world.startRotation();
     await world.handler()(event('createSecret'));
-    const prefix = probeNamePrefix('redshift-rotation-probe/', ARN);
-    world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${prefix}-deadbeef-AAA`, current: '{}', tags: { RotationProbeFor: ARN } });
-    const other = probeNamePrefix('redshift-rotation-probe/', 'arn:other');
-    world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${other}-cafebabe-BBB`, current: '{}', tags: { RotationProbeFor: 'arn:other' } });
+    const leftover = probeName('redshift-rotation-probe/', ARN);
+    world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${leftover}-AAAAAA`, name: leftover, current: '{"password":"OldPendingPassw0rd"}', tags: { RotationProbeFor: ARN } });
+    const other = probeName('redshift-rotation-probe/', 'arn:other');
+    world.addSecret({ arn: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${other}-BBBBBB`, name: other, current: '{}', tags: { RotationProbeFor: 'arn:other' } });
+    world.logLines.length = 0;
     await world.handler()(event('setSecret'));
-    expect(world.liveProbes().map((s) => s.name).sort()).toEqual([`${other}-cafebabe-BBB`, probeName('redshift-rotation-probe/', ARN, TOKEN)].sort());
+    expect(world.calls).not.toContain('sm:ListSecrets');
+    expect(world.liveProbes().map((s) => s.name).sort()).toEqual([other, leftover].sort());
     expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 1);
+    const line = JSON.parse(world.logLines.at(-1)!);
+    expect(line.leftoverProbesDeleted).toEqual([leftover]);
+    expect(JSON.stringify(line).includes('OldPendingPassw0rd')).toBe(false);
     await world.handler()(event('testSecret'));
-    expect(world.liveProbes().map((s) => s.name)).toEqual([`${other}-cafebabe-BBB`]);
+    expect(world.liveProbes().map((s) => s.name)).toEqual([other]);
     expect(world.sm).toHaveReceivedCommandTimes(DeleteSecretCommand, 2);
+    expect(JSON.parse(world.logLines.at(-1)!).leftoverProbesDeleted).toBeUndefined();
   });
 
   test('a failing test statement fails the step, and the probe is still deleted', async () => {
@@ -322,7 +328,7 @@ describe('logging', () => {
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => { lines.push(String(chunk)); return true; });
     const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation(() => undefined));
     try {
-      const handler = createHandler({ env: { STATEMENT_POLL_MS: '10' }, timing: { sleep: async () => undefined } });
+      const handler = createHandler({ env: { STATEMENT_POLL_MS: '10', AWS_LAMBDA_FUNCTION_NAME: 'redshift-rotation' }, timing: { sleep: async () => undefined } });
       for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await handler(event(step));
       await handler(event('setSecret', 'nope')).catch(() => undefined);
     } finally {

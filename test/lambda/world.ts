@@ -123,7 +123,7 @@ export class World {
   /** A handler on this world: fake clock, no real sleeping, log lines captured. */
   public handler(env: Record<string, string | undefined> = {}) {
     return createHandler({
-      env: { STATEMENT_POLL_MS: '10', ...env },
+      env: { STATEMENT_POLL_MS: '10', AWS_LAMBDA_FUNCTION_NAME: 'redshift-rotation', ...env },
       timing: {
         sleep: async (ms) => { this.sleeps.push(ms); this.clock += ms; },
         now: () => this.clock,
@@ -135,6 +135,8 @@ export class World {
 
   public addSecret(args: {
     arn: string;
+    /** @default the ARN's resource part */
+    name?: string;
     current: string;
     previous?: string;
     rotationEnabled?: boolean;
@@ -146,7 +148,7 @@ export class World {
     if (args.previous !== undefined) versions.set(PREVIOUS_VERSION, { value: args.previous, stages: ['AWSPREVIOUS'] });
     this.secrets.set(args.arn, {
       arn: args.arn,
-      name: args.arn.split(':secret:')[1],
+      name: args.name ?? args.arn.split(':secret:')[1],
       rotationEnabled: args.rotationEnabled ?? true,
       tags: Object.entries(args.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       kmsKeyId: args.kmsKeyId,

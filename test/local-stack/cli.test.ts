@@ -2,16 +2,74 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { ensurePostgresBinaries, postgresNativeDir } from '../support/postgres';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-test('`npm run local-stack` (cli.ts) prints one JSON line, serves until SIGTERM, then cleans up', async () => {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test', 'support', 'cli.ts')], {
-    cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'],
+function startCli(extraEnv: Record<string, string> = {}) {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test', 'support', 'cli.ts')], {
+    cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json'), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+function firstLine(child: ReturnType<typeof startCli>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.stderr!.on('data', (d) => { err += d; });
+    child.on('exit', (code) => reject(new Error(`cli exited early (${code}): ${err}`)));
+  });
+}
+
+/**
+ * RotateSecret of a new secret with the default function; whether createSecret put an AWSPENDING value within
+ * `waitMs` (the database user does not exist, so the rotation fails later either way).
+ */
+async function rotationPutsPending(info: any, waitMs: number): Promise<boolean> {
+  const sm = new SecretsManagerClient({ region: info.region, endpoint: info.secretsManagerEndpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  try {
+    const secret = await sm.send(new CreateSecretCommand({
+      Name: `app-${Date.now()}`,
+      SecretString: JSON.stringify({ engine: 'redshift', username: 'app', password: 'Initial1pass', dbClusterIdentifier: info.clusterIdentifier, dbname: 'dev' }),
+    }));
+    const { VersionId } = await sm.send(new RotateSecretCommand({ SecretId: secret.ARN, RotationLambdaARN: info.rotationLambdaArn }));
+    for (const end = Date.now() + waitMs; Date.now() < end;) {
+      const ok = await sm.send(new GetSecretValueCommand({ SecretId: secret.ARN, VersionId, VersionStage: 'AWSPENDING' })).then(() => true, () => false);
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  } finally {
+    sm.destroy();
+  }
+}
+
+test('LOCAL_STACK_IAM_POLICY: the functions\' calls are authorized against the given policy; other clients are not checked', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-policy-'));
+  const policyFile = path.join(dir, 'policy.json');
+  fs.writeFileSync(policyFile, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetRandomPassword', Resource: '*' }] }));
+  const child = startCli({ LOCAL_STACK_IAM_POLICY: policyFile });
+  try {
+    const info = JSON.parse(await firstLine(child));
+    expect(info.iam).toBe('policy');
+    // the function may not even describe the secret: createSecret never puts the pending value
+    expect(await rotationPutsPending(info, 3000)).toBe(false);
+  } finally {
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('`npm run local-stack` (cli.ts) prints one JSON line, serves until SIGTERM, then cleans up', async () => {
+  const child = startCli();
   try {
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -25,9 +83,11 @@ test('`npm run local-stack` (cli.ts) prints one JSON line, serves until SIGTERM,
     });
     const info = JSON.parse(line);
     expect(Object.keys(info).sort()).toEqual([
-      'account', 'adminPassword', 'adminUser', 'clusterIdentifier', 'database', 'pgHost', 'pgPort', 'redshiftDataEndpoint', 'region',
-      'rotationLambdaArn', 'secretsManagerEndpoint', 'startupMs', 'workgroupName',
+      'account', 'adminPassword', 'adminUser', 'clusterArn', 'clusterIdentifier', 'database', 'iam', 'pgHost', 'pgPort', 'redshiftDataEndpoint', 'region',
+      'rotationLambdaArn', 'secretsManagerEndpoint', 'startupMs', 'workgroupArn', 'workgroupName',
     ]);
+    expect(info.iam).toBe('off');
+    expect(await rotationPutsPending(info, 10_000)).toBe(true);
     expect(info).toMatchObject({ pgHost: '127.0.0.1', database: 'dev', clusterIdentifier: 'local-cluster', workgroupName: 'local-workgroup' });
     const pg = new Client({ host: info.pgHost, port: info.pgPort, user: info.adminUser, password: info.adminPassword, database: info.database });
     await pg.connect();

@@ -16,7 +16,7 @@ const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const MASTER_KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/feedface-12ab-34cd-56ef-1234567890ab`;
 const WORKGROUP_ARN = `arn:aws:redshift-serverless:us-east-1:${ACCOUNT}:workgroup/0a1b2c3d`;
 
-function authorizerFor(): { auth: PolicyAuthorizer; functionArn: string } {
+function authorizerFor(): { auth: PolicyAuthorizer; functionArn: string; probePrefix: string } {
   const app = new cdk.App();
   const stack = new cdk.Stack(app, 'S', { env: { account: ACCOUNT, region: PSEUDO.region } });
   new RedshiftSecretRotation(stack, 'App', { target: RedshiftTarget.cluster('analytics'), username: 'app' });
@@ -39,10 +39,12 @@ function authorizerFor(): { auth: PolicyAuthorizer; functionArn: string } {
   return {
     auth: new PolicyAuthorizer({ account: ACCOUNT, roleName: 'rotation-role', sessionName: 'rotation' }, policies, boundary),
     functionArn: refs(fnId, 'Arn')!,
+    probePrefix: template.Resources[fnId].Properties.Environment.Variables.PROBE_SECRET_PREFIX,
   };
 }
 
-const { auth, functionArn } = authorizerFor();
+const { auth, functionArn, probePrefix } = authorizerFor();
+const FUNCTION_TAG = 'redshift-rotation:probe-for-function';
 const secretArn = (name: string) => `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 const allowed = async (action: string, resource: string, context?: Record<string, string | string[]>) =>
   (await auth.authorize({ action, resource, context })).allowed;
@@ -67,9 +69,26 @@ describe('the synthesized role policy', () => {
     expect(await allowed('secretsmanager:DeleteSecret', secretArn('app'), ctx(functionArn))).toBe(false);
   });
 
-  test('probe secrets: only under the probe prefix', async () => {
-    expect(await allowed('secretsmanager:CreateSecret', secretArn('redshift-rotation-probe/0123abcd-1'))).toBe(true);
-    expect(await allowed('secretsmanager:CreateSecret', secretArn('elsewhere/0123abcd-1'))).toBe(false);
+  test('probe secrets: only under the function\'s prefix, made with its tag, read and deleted only with it', async () => {
+    const probe = secretArn(`${probePrefix}0123abcd`);
+    const made = (fn: string, keys = ['RotationProbeFor', FUNCTION_TAG]) => ({ [`aws:RequestTag/${FUNCTION_TAG}`]: fn, 'aws:TagKeys': keys });
+    const tagged = (fn: string) => ({ [`aws:ResourceTag/${FUNCTION_TAG}`]: fn });
+    expect(probePrefix).toMatch(/^redshift-rotation-probe\/[0-9a-f]{16}\/$/);
+    expect(await allowed('secretsmanager:CreateSecret', probe, made('rotation'))).toBe(true);
+    expect(await allowed('secretsmanager:TagResource', probe, made('rotation'))).toBe(true);
+    expect(await allowed('secretsmanager:CreateSecret', probe)).toBe(false);
+    expect(await allowed('secretsmanager:CreateSecret', probe, made('another-function'))).toBe(false);
+    expect(await allowed('secretsmanager:CreateSecret', probe, made('rotation', [FUNCTION_TAG, 'Owner']))).toBe(false);
+    expect(await allowed('secretsmanager:CreateSecret', secretArn('redshift-rotation-probe/0123abcd'), made('rotation'))).toBe(false);
+    expect(await allowed('secretsmanager:CreateSecret', secretArn('elsewhere/0123abcd'), made('rotation'))).toBe(false);
+    for (const action of ['GetSecretValue', 'DeleteSecret']) {
+      expect(await allowed(`secretsmanager:${action}`, probe, tagged('rotation'))).toBe(true);
+      expect(await allowed(`secretsmanager:${action}`, probe, tagged('another-function'))).toBe(false);
+      expect(await allowed(`secretsmanager:${action}`, probe)).toBe(false);
+    }
+    for (const action of ['PutSecretValue', 'DescribeSecret', 'ListSecrets']) {
+      expect(await allowed(`secretsmanager:${action}`, action === 'ListSecrets' ? '*' : probe, tagged('rotation'))).toBe(false);
+    }
     expect(await allowed('secretsmanager:DeleteSecret', secretArn('other-secret'))).toBe(false);
   });
 
@@ -107,9 +126,10 @@ describe('the synthesized role policy', () => {
 });
 
 describe('the requests a call makes', () => {
-  const probeName = 'redshift-rotation-probe/0123abcd-1';
   test('a probe made with tags and a key: CreateSecret, TagResource and GenerateDataKey, all allowed for the function', async () => {
-    const requests = secretsManagerRequests('CreateSecret', { Name: probeName, SecretString: '{}', KmsKeyId: KEY_ARN, Tags: [{ Key: 'RotationProbeFor', Value: secretArn('etl') }] }, undefined, PSEUDO);
+    const probeName = `${probePrefix}0123abcd`;
+    const tags = [{ Key: 'RotationProbeFor', Value: secretArn('etl') }, { Key: FUNCTION_TAG, Value: 'rotation' }];
+    const requests = secretsManagerRequests('CreateSecret', { Name: probeName, SecretString: '{}', KmsKeyId: KEY_ARN, Tags: tags }, undefined, PSEUDO);
     expect(requests.map((r) => r.action)).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:GenerateDataKey']);
     for (const r of requests) expect((await auth.authorize(r)).allowed).toBe(true);
   });

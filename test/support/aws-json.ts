@@ -10,6 +10,7 @@ import * as http from 'http';
 import type { AddressInfo, Socket } from 'net';
 import { statementKind } from './faults';
 import type { CallRecord, FaultAction, FaultInjector, ServiceName } from './faults';
+import type { PolicyAuthorizer } from './iam';
 
 /** An error the endpoint returns to the client as an AWS error response. */
 export class AwsError extends Error {
@@ -26,6 +27,8 @@ export interface CallerContext {
   readonly workerId: string;
   readonly step?: string;
   readonly rotatedSecretArn?: string;
+  /** The function's IAM, when it runs with a role policy (FunctionConfig.iam); undefined: no IAM checks. */
+  readonly authorizer?: PolicyAuthorizer;
 }
 
 /** Resolves worker ids in request paths to the invocation running there, and kills workers for crash faults. */
@@ -48,6 +51,11 @@ export interface AwsJsonServerOptions {
   readonly lambdaHost?: () => LambdaHost | undefined;
   /** Extra delay before every request, in ms. */
   readonly latencyMs?: () => number;
+  /**
+   * Authorizes a call of a caller with IAM (`caller.authorizer`) before the operation runs; throws the service's
+   * AwsError (AccessDeniedException) to refuse it.
+   */
+  readonly authorize?: (operation: string, input: any, caller: CallerContext & { authorizer: PolicyAuthorizer }) => Promise<void>;
 }
 
 export interface AwsJsonServer {
@@ -132,9 +140,11 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
     }
     let result: unknown;
     try {
+      if (caller?.authorizer && options.authorize) await options.authorize(operation, input, { ...caller, authorizer: caller.authorizer });
       result = await impl(input, { record, action, caller });
     } catch (e) {
       if (e instanceof AwsError) return sendError(res, e);
+      if (process.env.LOCAL_STACK_DEBUG) process.stderr.write(`local endpoint error: ${(e as Error).stack}\n`);
       return sendError(res, new AwsError('InternalFailure', 'internal error in the local endpoint', 500));
     }
     if (action?.type === 'error' && action.when === 'after') return sendError(res, faultError(action));

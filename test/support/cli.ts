@@ -3,13 +3,40 @@
  * connection; runs until SIGINT or SIGTERM, then stops everything and deletes the data directory.
  *
  * Options (environment): LOCAL_STACK_ADMIN_PASSWORD, LOCAL_STACK_REGION, LOCAL_STACK_ACCOUNT,
- * LOCAL_STACK_CLUSTER, LOCAL_STACK_WORKGROUP.
+ * LOCAL_STACK_CLUSTER, LOCAL_STACK_WORKGROUP, LOCAL_STACK_WORKGROUP_ID, and IAM (off unless one is given):
+ * LOCAL_STACK_IAM_TEMPLATE (a synthesized CloudFormation template: every function runs with its rotation
+ * function's environment and role policy; LOCAL_STACK_IAM_FUNCTION names the function's logical id when the
+ * template has several) or LOCAL_STACK_IAM_POLICY (an IAM policy document: every function's calls are authorized
+ * against it).
  */
+import { readFileSync } from 'fs';
+import { functionFromTemplate } from './iam';
+import type { FunctionConfig } from './lambda-runner';
 import { startLocalStack } from './local-stack';
+
+/** The configuration of every function from the IAM options, or undefined (no IAM checks). */
+function iamFunction(env: NodeJS.ProcessEnv, region: string, account: string): FunctionConfig | undefined {
+  if (env.LOCAL_STACK_IAM_TEMPLATE) {
+    const template = JSON.parse(readFileSync(env.LOCAL_STACK_IAM_TEMPLATE, 'utf-8'));
+    const deployed = functionFromTemplate(template, `arn:aws:lambda:${region}:${account}:function:redshift-rotation`,
+      { partition: 'aws', region, account }, {}, env.LOCAL_STACK_IAM_FUNCTION || undefined);
+    return { env: deployed.env, iam: deployed.iam };
+  }
+  if (env.LOCAL_STACK_IAM_POLICY) {
+    const document = JSON.parse(readFileSync(env.LOCAL_STACK_IAM_POLICY, 'utf-8'));
+    return { iam: { policies: [{ name: 'LOCAL_STACK_IAM_POLICY', document }] } };
+  }
+  return undefined;
+}
 
 async function main(): Promise<void> {
   const env = process.env;
+  const region = env.LOCAL_STACK_REGION || 'us-east-1';
+  const account = env.LOCAL_STACK_ACCOUNT || '123456789012';
+  const defaultFunction = iamFunction(env, region, account);
   const stack = await startLocalStack({
+    defaultFunction,
+    workgroupId: env.LOCAL_STACK_WORKGROUP_ID || undefined,
     adminPassword: env.LOCAL_STACK_ADMIN_PASSWORD || undefined,
     region: env.LOCAL_STACK_REGION || undefined,
     account: env.LOCAL_STACK_ACCOUNT || undefined,
@@ -40,6 +67,9 @@ async function main(): Promise<void> {
     adminPassword: stack.postgres.adminPassword,
     clusterIdentifier: stack.clusterIdentifier,
     workgroupName: stack.workgroupName,
+    clusterArn: stack.clusterArn,
+    workgroupArn: stack.workgroupArn,
+    iam: defaultFunction?.iam ? (env.LOCAL_STACK_IAM_TEMPLATE ? 'template' : 'policy') : 'off',
     region: stack.region,
     account: stack.account,
     rotationLambdaArn: stack.functionArn(),

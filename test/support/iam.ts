@@ -320,8 +320,8 @@ export function secretsManagerRequests(
   }
   if (!secret) return [];
   const context: Record<string, string | string[]> = {
+    // (iam-simulate knows the global aws:ResourceTag key, not the service's own secretsmanager:ResourceTag alias)
     ...tagContext('aws:ResourceTag/', secret.tags),
-    ...tagContext('secretsmanager:ResourceTag/', secret.tags),
     ...(secret.rotationLambdaArn ? { 'secretsmanager:resource/AllowRotationLambdaArn': secret.rotationLambdaArn } : {}),
   };
   const out: IamRequest[] = [{ action, resource: secret.arn, context }];
@@ -350,4 +350,63 @@ export function dataApiRequests(
     return [{ action, resource }, ...(secret ? secretsManagerRequests('GetSecretValue', {}, secret, pseudo) : [])];
   }
   return [{ action, resource: '*', context: statementOwner ? { 'redshift-data:statement-owner-iam-userid': statementOwner } : {} }];
+}
+
+/**
+ * The IAM a local function runs with: the identity policies of its role (and boundary), as {@link rolePolicies}
+ * returns them. A function without one is not checked (the local stack's default).
+ */
+export interface FunctionIam {
+  readonly policies: readonly NamedPolicy[];
+  readonly boundary?: PolicyDocument;
+  /** the role's name, for `aws:PrincipalArn` and the denial messages. @default 'local-rotation-role' */
+  readonly roleName?: string;
+  /** the role's unique id. @default a fixed `AROA…` id */
+  readonly roleId?: string;
+}
+
+/** The authorizer of one function's calls (its session name is the function's name, as in Lambda). */
+export function functionAuthorizer(functionArn: string, iam: FunctionIam): PolicyAuthorizer {
+  const [, , , , account, , name] = functionArn.split(':');
+  return new PolicyAuthorizer({ account, roleName: iam.roleName ?? 'local-rotation-role', sessionName: name, roleId: iam.roleId }, iam.policies, iam.boundary);
+}
+
+/** Throws the service's AccessDeniedException for the first request the authorizer denies. */
+export async function authorizeAll(
+  authorizer: PolicyAuthorizer, requests: readonly IamRequest[], denied: (message: string) => Error,
+): Promise<void> {
+  for (const request of requests) {
+    const decision = await authorizer.authorize(request);
+    if (!decision.allowed) {
+      const message = authorizer.deniedMessage(request, decision);
+      throw denied(request.action.startsWith('kms:') ? `Access to KMS is not allowed. ${message}` : message);
+    }
+  }
+}
+
+/**
+ * What a synthesized construct gives a local function: the rotation function's environment (resolved) and its
+ * role's policies. `functionArn` is the local ARN the function gets (its name becomes the Lambda function's name,
+ * which the probe tag conditions compare); `names` gives other resources' local names or ARNs (e.g. created secrets).
+ */
+export function functionFromTemplate(
+  template: { readonly Resources?: Readonly<Record<string, TemplateResource>> },
+  functionArn: string,
+  pseudo: Pseudo,
+  names: Readonly<Record<string, string>> = {},
+  functionLogicalId?: string,
+): { env: Record<string, string>; iam: FunctionIam } {
+  const resources = Object.entries(template.Resources ?? {});
+  const functions = resources.filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && (functionLogicalId === undefined || id === functionLogicalId)
+    && typeof (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.PROBE_SECRET_PREFIX !== 'undefined');
+  if (functions.length !== 1) throw new Error(`expected one rotation function in the template, found ${functions.length}; give its logical id`);
+  const [fnId, fn] = functions[0];
+  const roleId = ((fn.Properties?.Role as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [])[0];
+  if (!roleId) throw new Error(`${fnId}: its Role is not a role of the template`);
+  const functionName = functionArn.split(':')[6];
+  const roleName = `${functionName}-role`;
+  const refs = localReferences(template, pseudo, { [fnId]: functionName, [roleId]: roleName, ...names });
+  const env = resolveIntrinsics((fn.Properties?.Environment as { Variables: unknown }).Variables, refs, pseudo) as Record<string, string>;
+  const { policies, boundary } = rolePolicies(template, roleId, refs, pseudo);
+  return { env, iam: { policies, boundary, roleName } };
 }

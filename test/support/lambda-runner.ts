@@ -14,6 +14,8 @@ import { ChildProcess, fork } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as path from 'path';
 import type { CallerContext, LambdaHost } from './aws-json';
+import { functionAuthorizer } from './iam';
+import type { FunctionIam, PolicyAuthorizer } from './iam';
 import type { RotationEvent } from './secrets-manager';
 
 /** The handler bundle the construct ships: `assets/lambda/rotation/index/index.js`. */
@@ -32,6 +34,11 @@ export interface FunctionConfig {
   readonly timeoutMs?: number;
   /** Most concurrent executions (workers) of this function; more invocations wait. @default the runner's (10) */
   readonly maxConcurrency?: number;
+  /**
+   * The function's role policies: every call it makes to the local Secrets Manager and Data API is authorized
+   * against them (AccessDeniedException otherwise). @default no IAM checks
+   */
+  readonly iam?: FunctionIam;
 }
 
 export interface LambdaRunnerOptions {
@@ -112,6 +119,7 @@ export class LambdaRunner implements LambdaHost {
   /** Every invocation, oldest first. */
   readonly invocations: InvocationRecord[] = [];
   private readonly functions = new Map<string, FunctionConfig>();
+  private readonly authorizers = new WeakMap<FunctionIam, PolicyAuthorizer>();
   private readonly pools = new Map<string, Pool>();
   private readonly workers = new Map<string, Worker>();
   private nextWorker = 1;
@@ -168,7 +176,14 @@ export class LambdaRunner implements LambdaHost {
   callerFor(workerId: string): CallerContext | undefined {
     const w = this.workers.get(workerId);
     if (!w?.current) return undefined;
+    const iam = this.configFor(w.functionArn).iam;
+    let authorizer = iam ? this.authorizers.get(iam) : undefined;
+    if (iam && !authorizer) {
+      authorizer = functionAuthorizer(w.functionArn, iam);
+      this.authorizers.set(iam, authorizer);
+    }
     return {
+      authorizer,
       functionArn: w.functionArn,
       invocationId: w.current.record.invocationId,
       workerId,

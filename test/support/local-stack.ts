@@ -30,6 +30,8 @@ export type { CallMatcher, CallRecord, Fault, FaultAction, FaultSpec } from './f
 export type { FunctionConfig, InvocationRecord, LambdaLogEntry } from './lambda-runner';
 export type { RotationLifecycleEvent, RotationEvent } from './secrets-manager';
 export { md5Verifier } from './postgres';
+export { LOCAL_WORKGROUP_ID } from './redshift-data';
+export type { FunctionIam } from './iam';
 
 /** Options of {@link startLocalStack}; all optional. */
 export interface LocalStackOptions {
@@ -41,6 +43,8 @@ export interface LocalStackOptions {
   readonly clusterIdentifier?: string;
   /** The Serverless workgroup the Data API answers to. @default 'local-workgroup' */
   readonly workgroupName?: string;
+  /** The workgroup's id, in its ARN (IAM knows workgroups by id). @default LOCAL_WORKGROUP_ID */
+  readonly workgroupId?: string;
   /** @default 'dev' */
   readonly database?: string;
   /** The database superuser (the cluster's admin). @default 'admin' */
@@ -94,6 +98,10 @@ export interface LocalStack {
   readonly account: string;
   readonly clusterIdentifier: string;
   readonly workgroupName: string;
+  /** `arn:aws:redshift:<region>:<account>:cluster:<clusterIdentifier>`, the resource of ExecuteStatement. */
+  readonly clusterArn: string;
+  /** `arn:aws:redshift-serverless:<region>:<account>:workgroup/<workgroupId>`, the resource of ExecuteStatement. */
+  readonly workgroupArn: string;
   /** Endpoint URLs, for `endpoint` in SDK clients or AWS_ENDPOINT_URL_SECRETS_MANAGER / _REDSHIFT_DATA. */
   readonly endpoints: { readonly secretsManager: string; readonly redshiftData: string };
   /** Connection info of the PostgreSQL server (the "cluster"). */
@@ -118,7 +126,10 @@ export interface LocalStack {
 
   /** A Lambda ARN in the stack's account (any such ARN runs the bundled handler). @default name 'redshift-rotation' */
   functionArn(name?: string): string;
-  /** Configures the function behind an ARN (env such as PASSWORD_LENGTH or TEST_STATEMENTS, handlerFile, …). */
+  /**
+   * Configures the function behind an ARN (env such as PASSWORD_LENGTH or TEST_STATEMENTS, handlerFile, …, and
+   * `iam`: the role policies its calls are authorized against; without it, no IAM checks).
+   */
   registerFunction(functionArn: string, config: FunctionConfig): void;
   /** An SDK v3 Secrets Manager client for the local endpoint (fake credentials). */
   secretsManagerClient(): SecretsManagerClient;
@@ -199,6 +210,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pg: { host: pg.host, port: pg.port },
       clusterIdentifier,
       workgroupName,
+      workgroupId: options.workgroupId,
+      region,
+      account,
       statementLatencyMs: options.statementLatencyMs,
       loginFailure: options.loginFailure,
       lambdaHost: () => runner,
@@ -234,6 +248,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       account,
       clusterIdentifier,
       workgroupName,
+      clusterArn: redshiftData.clusterArn,
+      workgroupArn: redshiftData.workgroupArn,
       endpoints: { secretsManager: smUrl, redshiftData: dataUrl },
       postgres: pgInfo,
       startupMs: { total: Date.now() - t0, initdb: pg.timings.initdbMs, postgres: pg.timings.startMs, shim: shimMs, endpoints: endpointsMs },

@@ -14,6 +14,8 @@ import type { DatabaseError } from 'pg';
 import { AwsError, startAwsJsonServer } from './aws-json';
 import type { AwsJsonServer, LambdaHost } from './aws-json';
 import type { FaultAction, FaultInjector } from './faults';
+import { authorizeAll, dataApiRequests } from './iam';
+import type { PolicyAuthorizer } from './iam';
 import type { LocalSecretsManager } from './secrets-manager';
 import { checkTarget, rewriteStatement, splitStatements, tokenize } from './shim';
 import type { RedshiftTarget } from './shim';
@@ -29,6 +31,12 @@ export interface RedshiftDataOptions {
   readonly clusterIdentifier: string;
   /** The Serverless workgroup this endpoint answers to. */
   readonly workgroupName: string;
+  /** The workgroup's id, in its ARN (`arn:aws:redshift-serverless:<region>:<account>:workgroup/<id>`). */
+  readonly workgroupId?: string;
+  /** For the cluster and workgroup ARNs IAM sees. @default 'us-east-1' */
+  readonly region?: string;
+  /** @default '123456789012' */
+  readonly account?: string;
   /** Delay before each statement starts, in ms. @default 0 */
   readonly statementLatencyMs?: number;
   /**
@@ -72,6 +80,8 @@ interface Statement extends SubStatement {
   clusterIdentifier?: string;
   workgroupName?: string;
   statementName?: string;
+  /** `aws:userid` of the submitter, when it called with IAM (`redshift-data:statement-owner-iam-userid`) */
+  owner?: string;
   credentials: { username: string; password: string };
   pid?: number;
   cancelled: boolean;
@@ -81,6 +91,9 @@ interface Statement extends SubStatement {
 
 type Parameter = { name: string; value: string };
 interface Credentials { username: string; password: string; arn: string }
+
+/** The id of the local workgroup, in its ARN, unless given. */
+export const LOCAL_WORKGROUP_ID = '0c0a1b2c-3d4e-5f60-7182-93a4b5c6d7e8';
 
 const TERMINAL: StatementStatus[] = ['FINISHED', 'FAILED', 'ABORTED'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -126,13 +139,14 @@ export class LocalRedshiftData {
       faults: this.options.faults,
       lambdaHost: this.options.lambdaHost,
       operations: {
-        ExecuteStatement: (i, call) => this.execute(i, false, call.action),
-        BatchExecuteStatement: (i, call) => this.execute(i, true, call.action),
+        ExecuteStatement: (i, call) => this.execute(i, false, call.action, call.caller?.authorizer?.userId),
+        BatchExecuteStatement: (i, call) => this.execute(i, true, call.action, call.caller?.authorizer?.userId),
         DescribeStatement: (i) => this.describeStatement(i),
         GetStatementResult: (i) => this.getStatementResult(i),
         CancelStatement: (i) => this.cancelStatement(i),
         ListStatements: (i) => this.listStatements(i),
       },
+      authorize: (op, input, caller) => this.authorize(op, input, caller.authorizer),
       describe: (op, input) => {
         if (op === 'ExecuteStatement') return { secretId: input.SecretArn, sqls: typeof input.Sql === 'string' ? [input.Sql] : [] };
         if (op === 'BatchExecuteStatement') return { secretId: input.SecretArn, sqls: Array.isArray(input.Sqls) ? input.Sqls.filter((s: unknown) => typeof s === 'string') : [] };
@@ -200,7 +214,43 @@ export class LocalRedshiftData {
     return { username: secret.username, password: secret.password, arn: this.options.secrets.resolveArn(secretArn) ?? secretArn };
   }
 
-  private async execute(input: any, batch: boolean, fault: FaultAction | undefined) {
+  /** The cluster's ARN, as IAM names it. */
+  get clusterArn(): string {
+    return `arn:aws:redshift:${this.options.region ?? 'us-east-1'}:${this.options.account ?? '123456789012'}:cluster:${this.options.clusterIdentifier}`;
+  }
+
+  /** The workgroup's ARN, as IAM names it (by id, not by name). */
+  get workgroupArn(): string {
+    return `arn:aws:redshift-serverless:${this.options.region ?? 'us-east-1'}:${this.options.account ?? '123456789012'}:workgroup/${this.options.workgroupId ?? LOCAL_WORKGROUP_ID}`;
+  }
+
+  /**
+   * IAM for a caller with a role policy: ExecuteStatement / BatchExecuteStatement on the cluster or workgroup ARN,
+   * and the secret read as the caller (GetSecretValue, kms:Decrypt through Secrets Manager for a customer managed
+   * key); the statement operations with `redshift-data:statement-owner-iam-userid` = the statement's submitter.
+   */
+  private async authorize(operation: string, input: any, authorizer: PolicyAuthorizer): Promise<void> {
+    const pseudo = { partition: 'aws', region: this.options.region ?? 'us-east-1', account: this.options.account ?? '123456789012' };
+    let requests;
+    if (operation === 'ExecuteStatement' || operation === 'BatchExecuteStatement') {
+      const target = {
+        clusterArn: input.ClusterIdentifier === undefined ? undefined
+          : (input.ClusterIdentifier === this.options.clusterIdentifier ? this.clusterArn : this.clusterArn.replace(/cluster:.*$/, `cluster:${input.ClusterIdentifier}`)),
+        workgroupArn: input.WorkgroupName === undefined ? undefined
+          : (input.WorkgroupName === this.options.workgroupName ? this.workgroupArn : this.workgroupArn.replace(/workgroup\/.*$/, `workgroup/${input.WorkgroupName}`)),
+      };
+      const secret = typeof input.SecretArn === 'string' ? this.options.secrets.iamFacts(input.SecretArn) : undefined;
+      requests = dataApiRequests(operation, target, secret, undefined, pseudo);
+    } else if (operation === 'ListStatements') {
+      requests = dataApiRequests(operation, {}, undefined, authorizer.userId, pseudo);
+    } else {
+      const st = typeof input.Id === 'string' ? this.statements.get(input.Id.split(':')[0]) : undefined;
+      requests = dataApiRequests(operation, {}, undefined, st?.owner ?? 'AROALOCALSTACKCLIENT0001:client', pseudo);
+    }
+    await authorizeAll(authorizer, requests, (message) => new AwsError('AccessDeniedException', message));
+  }
+
+  private async execute(input: any, batch: boolean, fault: FaultAction | undefined, owner?: string) {
     const sqls: string[] = batch ? input.Sqls : [input.Sql];
     if (batch && (!Array.isArray(sqls) || sqls.length < 1 || sqls.length > 40)) {
       throw new AwsError('ValidationException', 'Sqls must contain between 1 and 40 SQL statements.');
@@ -278,6 +328,7 @@ export class LocalRedshiftData {
       clusterIdentifier: input.ClusterIdentifier,
       workgroupName: input.WorkgroupName,
       statementName: input.StatementName,
+      owner,
       credentials: { username: credentials.username, password: credentials.password },
       cancelled: false,
       done: Promise.resolve(),

@@ -12,6 +12,8 @@ import { randomBytes, randomInt, randomUUID } from 'crypto';
 import { AwsError, startAwsJsonServer } from './aws-json';
 import type { AwsJsonServer, LambdaHost, Operation } from './aws-json';
 import type { FaultInjector } from './faults';
+import { authorizeAll, secretsManagerRequests } from './iam';
+import type { PolicyAuthorizer, SecretFacts } from './iam';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
@@ -183,6 +185,7 @@ export class LocalSecretsManager {
       operations: ops,
       faults: this.options.faults,
       lambdaHost: this.options.lambdaHost,
+      authorize: (op, input, caller) => this.authorize(op, input, caller.authorizer),
       describe: (_op, input) => ({ secretId: typeof input?.SecretId === 'string' ? input.SecretId : (typeof input?.Name === 'string' ? input.Name : undefined) }),
     });
     return this.server.url;
@@ -203,6 +206,29 @@ export class LocalSecretsManager {
   /** Full ARN of a secret given its name, ARN or partial ARN; undefined if there is none (deleted ones included). */
   resolveArn(id: string): string | undefined {
     return this.lookup(id)?.arn;
+  }
+
+  /**
+   * What IAM sees of a secret (ARN, tags, rotation function, KMS key), by name, ARN or partial ARN. For a secret that
+   * does not exist: the ARN the id names (or one made of the name), without tags.
+   */
+  iamFacts(id: string): SecretFacts {
+    const s = this.lookup(id);
+    if (s) return { arn: s.arn, tags: s.tags, rotationLambdaArn: s.rotationLambdaArn, kmsKeyId: s.kmsKeyId };
+    return { arn: id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${this.options.region}:${this.options.account}:secret:${id}`, tags: [] };
+  }
+
+  /**
+   * IAM for a caller with a role policy: the action on the secret (its tags, `AllowRotationLambdaArn`), TagResource
+   * for tags given to CreateSecret, and the KMS calls made for a customer managed key, as the service evaluates
+   * them. A secret that does not exist is evaluated without tags, so a tag-conditioned permission is denied before
+   * the service could say it is not there.
+   */
+  private async authorize(operation: string, input: any, authorizer: PolicyAuthorizer): Promise<void> {
+    const pseudo = { partition: 'aws', region: this.options.region, account: this.options.account };
+    const named = !['CreateSecret', 'GetRandomPassword', 'ListSecrets'].includes(operation);
+    const facts = named && typeof input?.SecretId === 'string' && input.SecretId.length > 0 ? this.iamFacts(input.SecretId) : undefined;
+    await authorizeAll(authorizer, secretsManagerRequests(operation, input ?? {}, facts, pseudo), (message) => new AwsError('AccessDeniedException', message));
   }
 
   /**
