@@ -55,6 +55,12 @@ test('a fresh stack holds only the admin user; every created secret rotates on i
       engine: 'redshift', username: admin, dbname: e.stack.postgres.database, workgroupName: e.stack.workgroupName, password: e.stack.postgres.adminPassword,
     }), { 'redshift-rotation:strategy': 'SINGLE_USER' }),
   };
+  // the function runs under the role policy the construct makes for these masters
+  await e.useConstruct({
+    also: (['cluster', 'workgroup'] as Target[]).map((target) => ({
+      arn: `arn:aws:secretsmanager:${e.stack.region}:${e.stack.account}:secret:${target}/created-AbCdEf`, target, strategy: 'ALTERNATING_USERS' as const, masterArn: masters[target],
+    })),
+  });
   const secrets: Array<{ arn: string; username: string }> = [];
   for (const target of ['cluster', 'workgroup'] as Target[]) {
     for (const username of [`app_${target}`, `etl_${target}`]) {

@@ -126,7 +126,12 @@ describe('8.3 a master secret is used only against its own target', () => {
     const app = await user('paired');
     const secret = await e.stack.createSecret({ name: `app/${app.name}`, username: app.name, password: app.password, strategy: 'ALTERNATING_USERS', masterArn: bareArn });
 
-    const token = await expectRefused(secret.arn, /names no cluster or workgroup, and the deployer did not pair it with the cluster "local-cluster"/, [app]);
+    // the handler's own check, on a function without IAM checks: under the construct's policy the role could not
+    // even read a master the deployer never gave it (AccessDenied, also fail-closed)
+    const unpaired = e.stack.functionArn('rotation-unpaired');
+    e.stack.registerFunction(unpaired, { env: FAST_ENV });
+    const token = await expectRefused(secret.arn, /names no cluster or workgroup, and the deployer did not pair it with the cluster "local-cluster"/, [app],
+      { functionArn: unpaired });
 
     const elsewhere = e.stack.functionArn('rotation-paired-elsewhere');
     e.stack.registerFunction(elsewhere, { env: { ...FAST_ENV, MASTER_TARGETS: JSON.stringify([[bareArn, 'workgroup:local-workgroup', 'cluster:other']]) } });
