@@ -22,9 +22,10 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-// the SDK is a devDependency: the demo runs from a clone, never from the published package
+// the SDK and pg are devDependencies: the demo runs from a clone, never from the published package
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { Client } from 'pg';
 import { buildExampleApp } from './app';
 import { localReferences, resolveIntrinsics, rolePolicies } from '../test/support/iam';
@@ -221,7 +222,9 @@ function dependencyOrder(secrets: readonly TemplateSecret[]): TemplateSecret[] {
  * secrets with the admin's password, the others with a generated one) and registers the rotation function with the
  * template's environment and role policy. Returns the local ARN of each secret by logical id, and the function's ARN.
  */
-async function deploy(p: ProvisionedStack, stack: LocalStack, sm: SecretsManagerClient): Promise<{ arns: Map<string, string>; functionArn: string; env: Record<string, string> }> {
+async function deploy(
+  p: ProvisionedStack, stack: LocalStack, sm: SecretsManagerClient,
+): Promise<{ arns: Map<string, string>; functionArn: string; env: Record<string, string> }> {
   const pseudo: Pseudo = { partition: 'aws', region: stack.region, account: stack.account };
   const resources = p.template.Resources ?? {};
   const functionArn = stack.functionArn();
@@ -382,9 +385,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
       credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' },
     });
     // the demo's own view of the database users: a session opened as the admin before its password is rotated
-    const observer = new Client({
-      host: stack.postgres.host, port: stack.postgres.port, user: stack.postgres.adminUser, password: stack.postgres.adminPassword, database: stack.postgres.database,
-    });
+    const { host, port, adminUser, adminPassword, database } = stack.postgres;
+    const observer = new Client({ host, port, user: adminUser, password: adminPassword, database });
     observer.on('error', () => undefined);
     try {
       await observer.connect();

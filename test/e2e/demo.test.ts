@@ -51,7 +51,8 @@ test('--json prints exactly one line: both strategies, every secret of the app r
   const expected = appSecrets();
   expect(expected.length).toBeGreaterThanOrEqual(4);
   const secrets = [...result.secrets].sort((a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id));
-  expect(secrets.map((s: { id: string; strategy: string; username: string }) => ({ id: s.id, strategy: s.strategy, username: s.username }))).toEqual(expected);
+  type Row = { id: string; strategy: string; username: string };
+  expect(secrets.map((s: Row) => ({ id: s.id, strategy: s.strategy, username: s.username }))).toEqual(expected);
   for (const s of secrets) {
     expect(Object.keys(s)).toEqual(['id', 'username', 'strategy', 'rotations', 'firstRotation', 'userCreated']);
     expect(s.firstRotation).toBe(true);
