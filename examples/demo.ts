@@ -55,8 +55,10 @@ export interface SecretResult {
   readonly rotations: number;
   /** Whether the secret's first rotation succeeded. */
   readonly firstRotation: boolean;
-  /** The user did not exist before the secret's first rotation and exists after its rotations. */
+  /** The user did not exist before the secret's first rotation and existed right after it. */
   readonly userCreated: boolean;
+  /** Successful logins of the client with AWSCURRENT during the secret's rotations. */
+  readonly logins: number;
 }
 
 /** One stack of the app as deployed locally (the `--json` shape). */
@@ -300,6 +302,7 @@ interface SecretRun {
  */
 async function rotateSecret(
   stack: LocalStack, sm: SecretsManagerClient, arn: string, functionArn: string, strategy: Strategy, rotations: number, clientAfterFirst: boolean,
+  afterFirst: () => Promise<void> = async () => undefined,
 ): Promise<SecretRun> {
   const durations: number[] = [];
   const windows: Array<{ start: number; end: number }> = [];
@@ -317,6 +320,7 @@ async function rotateSecret(
         break;
       }
       durations.push(Date.now() - t0);
+      if (i === 0) await afterFirst();
       client ??= startClient(stack, sm, arn);
       if (strategy === 'SINGLE_USER') {
         const calls = stack.faults.calls().slice(seq).filter((c) => c.lambda?.rotatedSecretArn === arn);
@@ -407,11 +411,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
       for (const s of order) {
         const arn = deployed.arns.get(s.logicalId)!;
         const existedBefore = (await users()).includes(s.username);
-        const run = await rotateSecret(stack, sm, arn, deployed.functionArn, s.strategy, rotations, !existedBefore);
-        const existsAfter = (await users()).includes(s.username);
+        let existsAfterFirst = false;
+        const run = await rotateSecret(stack, sm, arn, deployed.functionArn, s.strategy, rotations, !existedBefore, async () => {
+          existsAfterFirst = (await users()).includes(s.username);
+        });
         runs.push(run);
-        const userCreated = !existedBefore && existsAfter;
-        secrets.push({ id: `${p.name}/${s.logicalId}`, username: s.username, strategy: s.strategy, rotations: run.durations.length, firstRotation: run.firstRotation, userCreated });
+        const userCreated = !existedBefore && existsAfterFirst;
+        secrets.push({
+          id: `${p.name}/${s.logicalId}`,
+          username: s.username,
+          strategy: s.strategy,
+          rotations: run.durations.length,
+          firstRotation: run.firstRotation,
+          userCreated,
+          logins: run.attempts.filter((a) => a.ok).length,
+        });
         say(`    ${s.username} (${s.strategy}${s.admin ? ', the admin' : ''}): ${run.durations.length}/${rotations} rotations, first ${run.firstRotation ? 'succeeded' : 'FAILED'}`
           + `${userCreated ? ', user created by the first rotation' : existedBefore ? ', user existed' : ', user missing'}; `
           + `${run.attempts.filter((a) => !a.ok).length} failed logins of ${run.attempts.length}`);

@@ -54,9 +54,11 @@ test('--json prints exactly one line: both strategies, every secret of the app r
   type Row = { id: string; strategy: string; username: string };
   expect(secrets.map((s: Row) => ({ id: s.id, strategy: s.strategy, username: s.username }))).toEqual(expected);
   for (const s of secrets) {
-    expect(Object.keys(s)).toEqual(['id', 'username', 'strategy', 'rotations', 'firstRotation', 'userCreated']);
+    expect(Object.keys(s)).toEqual(['id', 'username', 'strategy', 'rotations', 'firstRotation', 'userCreated', 'logins']);
     expect(s.firstRotation).toBe(true);
     expect(s.rotations).toBe(3);
+    // the client logged in with AWSCURRENT during the rotations (a created user has the secret's password)
+    expect(s.logins).toBeGreaterThan(0);
     if (s.strategy === 'ALTERNATING_USERS') {
       // the user did not exist on the fresh target: its first rotation created it
       expect(s.userCreated).toBe(true);
@@ -69,7 +71,7 @@ test('--json prints exactly one line: both strategies, every secret of the app r
   expect(secrets.filter((s: { strategy: string }) => s.strategy === 'ALTERNATING_USERS').length).toBeGreaterThanOrEqual(3);
 
   // nothing secret in the line: only figures, names and booleans
-  expect(out[0]).toMatch(/^\{"strategies":\[\{"strategy":"SINGLE_USER","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\},\{"strategy":"ALTERNATING_USERS","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\}\],"stacks":\[(\{"name":"\w+","usersAtStart":\["\w+"(,"\w+")*\]\},?)+\],"secrets":\[(\{"id":"\w+\/\w+","username":"\w+","strategy":"(SINGLE_USER|ALTERNATING_USERS)","rotations":\d+,"firstRotation":(true|false),"userCreated":(true|false)\},?)+\]\}$/);
+  expect(out[0]).toMatch(/^\{"strategies":\[\{"strategy":"SINGLE_USER","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\},\{"strategy":"ALTERNATING_USERS","rotations":\d+,"medianRotationMs":\d+,"failedLogins":\d+,"windowMs":\d+\}\],"stacks":\[(\{"name":"\w+","usersAtStart":\["\w+"(,"\w+")*\]\},?)+\],"secrets":\[(\{"id":"\w+\/\w+","username":"\w+","strategy":"(SINGLE_USER|ALTERNATING_USERS)","rotations":\d+,"firstRotation":(true|false),"userCreated":(true|false),"logins":\d+\},?)+\]\}$/);
 }, 240_000);
 
 test('bad arguments are refused', () => {
