@@ -1,7 +1,11 @@
 /**
- * A small CDK app that uses the construct: a provisioned cluster with one single-user secret and one
- * alternating-users secret whose master secret is created and wired as the cluster's admin password, and a
- * Redshift Serverless workgroup with one secret.
+ * A small CDK app that uses the construct, deployable as is on a fresh cluster and workgroup: no user is created by
+ * hand. Each target's admin secret is created by the construct, becomes the admin password and is rotated as a
+ * single user (the admin exists); every application user is an alternating user with that admin as master, so
+ * the first rotation creates it (`createUser`, on by default for created secrets with a master).
+ *
+ * - a provisioned cluster: `etl` (creates the admin secret from `masterUsername`) and `reporting` (reuses it);
+ * - a Redshift Serverless workgroup: `app` (creates the namespace's admin secret).
  *
  *   npx ts-node --project examples/tsconfig.json examples/app.ts      # synthesizes into examples/cdk.out
  */
@@ -9,7 +13,7 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
-import { RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../src';
+import { RedshiftSecretRotation, RedshiftTarget } from '../src';
 
 export function buildExampleApp(props: cdk.AppProps = {}): cdk.App {
   const app = new cdk.App(props);
@@ -35,11 +39,12 @@ export function buildExampleApp(props: cdk.AppProps = {}): cdk.App {
     automaticallyAfter: cdk.Duration.days(7),
   });
 
-  // Single user: the user changes its own password; shares the stack's rotation function.
+  // Another user with the same admin as master; shares the stack's rotation function. (SINGLE_USER would need
+  // `reporting` to exist already: a single user changes its own password and cannot create itself.)
   new RedshiftSecretRotation(clusterStack, 'ReportingUser', {
     target: clusterTarget,
     username: 'reporting',
-    strategy: RotationStrategy.SINGLE_USER,
+    masterSecret: etl.masterSecret,
   });
 
   // Redshift Serverless: a namespace and its workgroup with one alternating-users secret.
