@@ -79,7 +79,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 // Code outside src/ (not compiled by jsii): each folder gets a type-checking tsconfig for eslint, jest and ts-node.
-for (const dir of ['lambda', 'bench', 'examples']) {
+for (const dir of ['lambda', 'bench', 'examples', 'local-stack']) {
   new TypescriptConfig(project, {
     fileName: `${dir}/tsconfig.json`,
     extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
@@ -97,8 +97,8 @@ new TypescriptConfig(project, {
   include: ['**/*.ts'],
 });
 const typecheck = project.addTask('typecheck', {
-  description: 'Type-check lambda/, test/, examples/ and bench/ (jsii checks src/)',
-  steps: ['lambda', 'examples', 'bench', 'test'].map((dir) => ({
+  description: 'Type-check lambda/, local-stack/, test/, examples/ and bench/ (jsii checks src/)',
+  steps: ['lambda', 'local-stack', 'examples', 'bench', 'test'].map((dir) => ({
     exec: `tsc --noEmit -p ${dir}/${dir === 'test' ? 'tsconfig.typecheck.json' : 'tsconfig.json'}`,
   })),
 });
@@ -114,7 +114,7 @@ project.bundler.addBundle('./lambda/rotation/index.ts', {
   format: 'cjs',
 });
 // assets/ is git-ignored but shipped in the npm package; the sources around it are not.
-project.npmignore?.addPatterns('!/assets/', '/lambda/', '/bench/', '/examples/', '/docs/', '/.ci/');
+project.npmignore?.addPatterns('!/assets/', '/lambda/', '/local-stack/', '/bench/', '/examples/', '/docs/', '/.ci/');
 
 // `build` packages the npm tarball only: Python, Java, .NET and Go packages need their toolchains,
 // which the release pipeline has (`npx projen package-all`).
@@ -131,7 +131,7 @@ project.package.addField('allowScripts', {
 
 const localStack = project.addTask('local-stack', {
   description: 'Start the local Secrets Manager + Redshift Data API + PostgreSQL stack and print its endpoints',
-  exec: 'ts-node --transpile-only --project test/tsconfig.json test/support/cli.ts',
+  exec: 'ts-node --transpile-only --project local-stack/tsconfig.json local-stack/cli.ts',
 });
 const demo = project.addTask('demo', {
   description: 'Synthesize the example app and rotate real credentials on the local stack',

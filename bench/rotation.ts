@@ -1,5 +1,5 @@
 /**
- * Rotation benchmark on the local stack (test/support/local-stack.ts) with the bundled handler
+ * Rotation benchmark on the local stack (local-stack/local-stack.ts) with the bundled handler
  * (assets/lambda/rotation/index/index.js, `npx projen bundle`), whatever it currently does.
  *
  *   npm run bench -- rotation [--quick]        (BENCH_ROTATIONS=n overrides the rotations per case)

@@ -14,8 +14,8 @@ import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 /* eslint-enable import/no-extraneous-dependencies */
-import { startLocalStack } from '../test/support/local-stack';
-import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../test/support/local-stack';
+import { startLocalStack } from '../local-stack/local-stack';
+import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../local-stack/local-stack';
 
 export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
 export const STRATEGIES: readonly Strategy[] = ['SINGLE_USER', 'ALTERNATING_USERS'];

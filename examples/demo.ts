@@ -28,10 +28,10 @@ import { CreateSecretCommand, GetSecretValueCommand, RotateSecretCommand, Secret
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { Client } from 'pg';
 import { buildExampleApp } from './app';
-import { localReferences, resolveIntrinsics, rolePolicies } from '../test/support/iam';
-import type { Pseudo, ReferenceResolver } from '../test/support/iam';
-import { startLocalStack } from '../test/support/local-stack';
-import type { LocalStack } from '../test/support/local-stack';
+import { localReferences, resolveIntrinsics, rolePolicies } from '../local-stack/iam';
+import type { Pseudo, ReferenceResolver } from '../local-stack/iam';
+import { startLocalStack } from '../local-stack/local-stack';
+import type { LocalStack } from '../local-stack/local-stack';
 
 export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
 

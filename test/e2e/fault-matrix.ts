@@ -13,7 +13,7 @@
 import { createHash } from 'crypto';
 import { E2e, failuresOutside, LoginClient, median, report } from './helpers';
 import type { Strategy, UserSecret } from './helpers';
-import type { CallRecord, FaultAction } from '../support/local-stack';
+import type { CallRecord, FaultAction } from '../../local-stack/local-stack';
 
 /** One call of a clean rotation: the Nth call of `operation` in `step`. */
 export interface CallPoint {

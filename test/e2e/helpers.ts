@@ -20,11 +20,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RedshiftRotationFunction, RedshiftRotationFunctionProps, RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
-import { functionFromTemplate } from '../support/iam';
-import type { FunctionIam } from '../support/iam';
-import { startLocalStack } from '../support/local-stack';
-import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../support/local-stack';
-import { rewriteStatement } from '../support/shim';
+import { functionFromTemplate } from '../../local-stack/iam';
+import type { FunctionIam } from '../../local-stack/iam';
+import { startLocalStack } from '../../local-stack/local-stack';
+import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../../local-stack/local-stack';
+import { rewriteStatement } from '../../local-stack/shim';
 
 export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
 export type Target = 'cluster' | 'workgroup';

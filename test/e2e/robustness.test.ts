@@ -12,7 +12,7 @@
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { E2e, FAST_ENV, LoginClient, newPassword } from './helpers';
 import type { Strategy, Target, UserSecret } from './helpers';
-import type { FaultAction } from '../support/faults';
+import type { FaultAction } from '../../local-stack/faults';
 
 let e: E2e;
 const PROBE_PREFIX = 'redshift-rotation-probe/';

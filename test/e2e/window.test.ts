@@ -20,7 +20,7 @@
  */
 import { ListStatementsCommand } from '@aws-sdk/client-redshift-data';
 import { E2e, median, report } from './helpers';
-import type { CallRecord } from '../support/local-stack';
+import type { CallRecord } from '../../local-stack/local-stack';
 
 const ROTATIONS = 5;
 const STATEMENT_LATENCY_MS = 100;

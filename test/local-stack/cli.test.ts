@@ -4,12 +4,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
-import { ensurePostgresBinaries, postgresNativeDir } from '../support/postgres';
+import { ensurePostgresBinaries, postgresNativeDir } from '../../local-stack/postgres';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 function startCli(extraEnv: Record<string, string> = {}) {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test', 'support', 'cli.ts')], {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'local-stack', 'cli.ts')], {
     cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'test', 'tsconfig.json'), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

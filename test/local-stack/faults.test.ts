@@ -3,10 +3,10 @@ import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient }
 import {
   DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { startLocalStack } from '../support/local-stack';
-import type { LocalStack } from '../support/local-stack';
+import { startLocalStack } from '../../local-stack/local-stack';
+import type { LocalStack } from '../../local-stack/local-stack';
 
-const FIXTURE = path.join(__dirname, '..', 'support', 'fixtures', 'single-user-handler.js');
+const FIXTURE = path.join(__dirname, 'fixtures', 'single-user-handler.js');
 
 let stack: LocalStack;
 let sm: SecretsManagerClient;

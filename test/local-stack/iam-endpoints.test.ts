@@ -6,8 +6,8 @@
  */
 import * as path from 'path';
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
-import { startLocalStack } from '../support/local-stack';
-import type { LocalStack } from '../support/local-stack';
+import { startLocalStack } from '../../local-stack/local-stack';
+import type { LocalStack } from '../../local-stack/local-stack';
 
 const HANDLER = path.join(__dirname, 'fixtures', 'sdk-calls-handler.js');
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';

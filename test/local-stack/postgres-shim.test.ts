@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { Client } from 'pg';
-import { startLocalStack } from '../support/local-stack';
-import { md5Verifier, startPostgres } from '../support/postgres';
-import type { PostgresServer } from '../support/postgres';
-import { RedshiftError, checkTarget, installShim, rewriteStatement, splitStatements, tokenize } from '../support/shim';
+import { startLocalStack } from '../../local-stack/local-stack';
+import { md5Verifier, startPostgres } from '../../local-stack/postgres';
+import type { PostgresServer } from '../../local-stack/postgres';
+import { RedshiftError, checkTarget, installShim, rewriteStatement, splitStatements, tokenize } from '../../local-stack/shim';
 
 let pg: PostgresServer;
 let admin: Client;

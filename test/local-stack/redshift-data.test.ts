@@ -5,9 +5,9 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import type { DescribeStatementCommandOutput } from '@aws-sdk/client-redshift-data';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startLocalStack } from '../support/local-stack';
-import type { LocalStack } from '../support/local-stack';
-import { LocalRedshiftData } from '../support/redshift-data';
+import { startLocalStack } from '../../local-stack/local-stack';
+import type { LocalStack } from '../../local-stack/local-stack';
+import { LocalRedshiftData } from '../../local-stack/redshift-data';
 
 let stack: LocalStack;
 let data: RedshiftDataClient;

@@ -3,11 +3,11 @@ import {
   DescribeSecretCommand, GetSecretValueCommand, InvalidRequestException, RotateSecretCommand, SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { md5Verifier, startLocalStack } from '../support/local-stack';
-import type { LocalStack } from '../support/local-stack';
+import { md5Verifier, startLocalStack } from '../../local-stack/local-stack';
+import type { LocalStack } from '../../local-stack/local-stack';
 
-const FIXTURE = path.join(__dirname, '..', 'support', 'fixtures', 'single-user-handler.js');
-const ECHO = path.join(__dirname, '..', 'support', 'fixtures', 'env-echo-handler.js');
+const FIXTURE = path.join(__dirname, 'fixtures', 'single-user-handler.js');
+const ECHO = path.join(__dirname, 'fixtures', 'env-echo-handler.js');
 
 let stack: LocalStack;
 let sm: SecretsManagerClient;

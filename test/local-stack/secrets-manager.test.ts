@@ -4,8 +4,8 @@ import {
   ResourceNotFoundException, RestoreSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { GetRandomPasswordCommandInput } from '@aws-sdk/client-secrets-manager';
-import { startLocalStack } from '../support/local-stack';
-import type { LocalStack } from '../support/local-stack';
+import { startLocalStack } from '../../local-stack/local-stack';
+import type { LocalStack } from '../../local-stack/local-stack';
 
 let stack: LocalStack;
 let sm: SecretsManagerClient;

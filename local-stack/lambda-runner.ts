@@ -19,7 +19,7 @@ import type { FunctionIam, PolicyAuthorizer } from './iam';
 import type { RotationEvent } from './secrets-manager';
 
 /** The handler bundle the construct ships: `assets/lambda/rotation/index/index.js`. */
-export const DEFAULT_HANDLER_FILE = path.resolve(__dirname, '..', '..', 'assets', 'lambda', 'rotation', 'index', 'index.js');
+export const DEFAULT_HANDLER_FILE = path.resolve(__dirname, '..', 'assets', 'lambda', 'rotation', 'index', 'index.js');
 const WORKER_FILE = path.join(__dirname, 'lambda-worker.js');
 
 /** Configuration of one function. */
