@@ -55,6 +55,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/pg@^8',
     // the local stack authorizes the rotation function's calls against the synthesized role policy
     '@cloud-copilot/iam-simulate@^0.1.173',
+    // mutation testing (`npm run mutation`, by hand): 9.6 is the last line that runs on Node.js 20 (10.x needs 22)
+    '@stryker-mutator/core@~9.6.1',
+    '@stryker-mutator/jest-runner@~9.6.1',
+    '@stryker-mutator/typescript-checker@~9.6.1',
   ],
 
   jestOptions: {
