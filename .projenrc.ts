@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 import { TypescriptConfig } from 'projen/lib/javascript';
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -148,5 +148,50 @@ project.addTask('bench', {
 for (const task of [localStack, demo]) {
   task.prependSpawn(project.bundler.bundleTask);
 }
+
+// Mutation testing (by hand, not in CI; docs/mutation-testing.md): StrykerJS mutates the handler (lambda/rotation/)
+// and the constructs (src/) and runs the unit and construct tests against each mutant. The incremental file is
+// committed, so a rerun only tests the mutants of changed code or of changed tests.
+new JsonFile(project, 'stryker.config.json', {
+  obj: {
+    $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
+    packageManager: 'npm',
+    mutate: ['lambda/rotation/**/*.ts', 'src/**/*.ts'],
+    testRunner: 'jest',
+    jest: {
+      projectType: 'custom',
+      // the project's jest configuration (package.json), narrowed to the unit and construct tests; the bundle in
+      // assets/ is built once by the task (the construct tests only need it to exist), not per mutant
+      config: {
+        testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/construct/**/*.test.ts'],
+        globalSetup: null,
+        collectCoverage: false,
+        reporters: ['default'],
+      },
+      enableFindRelatedTests: true,
+    },
+    checkers: ['typescript'],
+    tsconfigFile: 'test/tsconfig.typecheck.json',
+    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+    coverageAnalysis: 'perTest',
+    incremental: true,
+    incrementalFile: 'test/mutation/stryker-incremental.json',
+    reporters: ['clear-text', 'progress', 'html', 'json'],
+    htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+    jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+    thresholds: { high: 85, low: 75, break: null },
+    timeoutMS: 10_000,
+    concurrency: 2,
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+  },
+});
+project.addTask('mutation', {
+  description: 'Mutation testing of lambda/rotation/ and src/ with StrykerJS (by hand, not in CI; incremental)',
+  exec: 'stryker run',
+  receiveArgs: true,
+}).prependSpawn(project.bundler.bundleTask);
+project.gitignore.addPatterns('/.stryker-tmp/', '/reports/');
+project.npmignore?.addPatterns('/stryker.config.json', '/.stryker-tmp/', '/reports/');
 
 project.synth();
