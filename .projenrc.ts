@@ -152,7 +152,16 @@ for (const task of [localStack, demo]) {
 // Mutation testing (by hand, not in CI; docs/mutation-testing.md): StrykerJS mutates the handler (lambda/rotation/)
 // and the constructs (src/) and runs the unit and construct tests against each mutant. The incremental file is
 // committed, so a rerun only tests the mutants of changed code or of changed tests.
+// The type checker marks mutants that do not compile (they are not run); it checks the mutated code only.
+new TypescriptConfig(project, {
+  fileName: 'tsconfig.mutation.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
+  compilerOptions: { noEmit: true, rootDir: '.' },
+  include: ['src/**/*.ts', 'lambda/**/*.ts'],
+});
 new JsonFile(project, 'stryker.config.json', {
+  // Stryker warns about unknown keys such as projen's "//" marker
+  marker: false,
   obj: {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     packageManager: 'npm',
@@ -171,7 +180,7 @@ new JsonFile(project, 'stryker.config.json', {
       enableFindRelatedTests: true,
     },
     checkers: ['typescript'],
-    tsconfigFile: 'test/tsconfig.typecheck.json',
+    tsconfigFile: 'tsconfig.mutation.json',
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     coverageAnalysis: 'perTest',
     incremental: true,
@@ -192,6 +201,6 @@ project.addTask('mutation', {
   receiveArgs: true,
 }).prependSpawn(project.bundler.bundleTask);
 project.gitignore.addPatterns('/.stryker-tmp/', '/reports/');
-project.npmignore?.addPatterns('/stryker.config.json', '/.stryker-tmp/', '/reports/');
+project.npmignore?.addPatterns('/stryker.config.json', '/tsconfig.mutation.json', '/.stryker-tmp/', '/reports/');
 
 project.synth();
