@@ -69,6 +69,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       collectCoverageFrom: ['src/**/*.ts', 'lambda/**/*.ts'],
+      // the unit and construct tests alone reach 98.7 % of statements and lines, 91.4 % of branches, 94 % of
+      // functions (measured 2026-11-29); the whole suite (CI) covers at least as much. A drop below fails the run.
+      coverageThreshold: { statements: 97, lines: 97, branches: 89, functions: 92 },
       testTimeout: 120_000,
       globalSetup: '<rootDir>/test/global-setup.ts',
       // the e2e suites each start their own PostgreSQL; two cores
