@@ -68,7 +68,10 @@ describe('the error the handler throws', () => {
     const err = await run(event('setSecret')).catch((e) => e);
     expect(err.name).toBe('RotationError');
     expect(err.message).toBe(`setSecret failed for ${ARN}: unknown error`);
-    expect(JSON.parse(lines[0]).error).toBe(err.message);
+    const line = JSON.parse(lines[0]);
+    expect(line.error).toBe(err.message);
+    // the duration of a failed step too: a positive multiple of the clock's 7 ms, well below the clock itself
+    expect(line.durationMs > 0 && line.durationMs % 7 === 0 && line.durationMs < 1000).toBe(true);
   });
 
   test('an invalid event: "rotation failed", no ARN, a log line with nulls', async () => {
