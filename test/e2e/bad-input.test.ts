@@ -150,12 +150,11 @@ describe('the secret string (through RotateSecret)', () => {
     ['a non-ASCII username', () => ({ username: 'üser' }), /username "üser" must match/],
     ['a username longer than 127 bytes', () => ({ username: 'u'.repeat(128) }), /username is 128 bytes, Redshift allows at most 127/],
   ];
-  test.each(cases)('SINGLE_USER: %s', async (name, fields, message) => {
+  test.each(cases)('SINGLE_USER: %s', async (_name, fields, message) => {
     const value = fields();
     const arn = await e.rawSecret(e.uniqueName('bad'), typeof value === 'string' ? value : secretJson(value), { 'redshift-rotation:strategy': 'SINGLE_USER' });
     if (typeof value === 'string') e.passwords.add(value);
     await expectRotationRefused(arn, 'createSecret', message);
-    expect(name).toBeTruthy();
   });
 
   test.each(['SINGLE_USER', 'ALTERNATING_USERS'] as const)('%s: the secret of an existing user written with upper case is refused, the user keeps its password', async (strategy) => {
@@ -320,7 +319,6 @@ describe('custom test statements (TEST_STATEMENTS)', () => {
 
   test('ALTERNATING_USERS: a failing test statement fails testSecret, AWSCURRENT stays and still logs in; once it can pass, the rotation completes', async () => {
     const user = await e.newUser('ALTERNATING_USERS', 'cluster', 'tst');
-    const master = await e.masterArn('cluster');
     await e.rotateOk(user.arn); // the clone exists from here on
     const current = (await e.value(user.arn))!;
     const previous = (await e.value(user.arn, 'AWSPREVIOUS'))!;
@@ -341,7 +339,6 @@ describe('custom test statements (TEST_STATEMENTS)', () => {
     expect(again.event.type).toBe('RotationSucceeded');
     expect(await e.versionLogsIn(user.arn, 'AWSCURRENT')).toBe(true);
     expect(await e.versionLogsIn(user.arn, 'AWSPREVIOUS')).toBe(true);
-    expect(master).toBeTruthy();
   });
 
   test('SINGLE_USER: a failing test statement fails testSecret, AWSCURRENT stays on the old version and logs in again', async () => {

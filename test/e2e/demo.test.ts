@@ -41,7 +41,10 @@ test('--json prints exactly one line: both strategies, every secret of the app r
   expect(alternating.failedLogins).toBe(0);
   expect(alternating.windowMs).toBe(0);
   expect(single.windowMs).toBeGreaterThan(0);
-  expect(single.windowMs).toBeLessThanOrEqual(single.medianRotationMs * 3);
+  // the window is the part of a rotation from ALTER USER to finishSecret: createSecret and setSecret's reads come
+  // before it, so it is strictly shorter than the rotation (measured from the rotation's start, or across
+  // rotations, it would not be)
+  expect(single.windowMs).toBeLessThan(single.medianRotationMs);
 
   // each stack of the app went to a fresh local stack that held only the admin
   expect(result.stacks.map((s: { name: string }) => s.name).sort()).toEqual(['RedshiftRotationExampleCluster', 'RedshiftRotationExampleServerless']);

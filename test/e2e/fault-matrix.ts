@@ -186,7 +186,9 @@ class Lane {
     const { e, user } = this;
     return (async () => {
       let seen = e.stack.events.length;
-      while (!stopAt()) {
+      // one last pass after the stop: every failed attempt of the matrix gets its check
+      for (let last = false; !last;) {
+        last = stopAt();
         const evs = e.stack.events.slice(seen);
         seen += evs.length;
         for (const ev of evs) {
@@ -215,6 +217,8 @@ export interface MatrixOutcome {
   /** The failed logins outside any window: reason, and distance to the nearest window (ms). */
   readonly outsideDetails: string[];
   readonly lostCredentials: number;
+  /** How many failed attempts were checked (lostCredentials and currentFailedOutsideWindow count among them). */
+  readonly attemptsChecked: number;
   readonly currentFailedOutsideWindow: number;
   readonly medianCaseMs: number;
 }
@@ -265,6 +269,7 @@ export async function runMatrix(e: E2e, strategy: Strategy, options: {
   let loginFailures = 0;
   let outsideWindow = 0;
   let lostCredentials = 0;
+  let attemptsChecked = 0;
   let currentFailedOutsideWindow = 0;
   const outsideDetails: string[] = [];
   for (const l of lanes) {
@@ -277,6 +282,7 @@ export async function runMatrix(e: E2e, strategy: Strategy, options: {
       const dist = Math.min(...l.windows.map((w) => Math.min(Math.abs(a.readAt - w.end), Math.abs(a.endAt - w.start))));
       outsideDetails.push(`${a.reason} (attempt ${a.endAt - a.readAt} ms, ${dist} ms from the nearest window)`);
     }
+    attemptsChecked += l.attemptChecks.length;
     for (const chk of l.attemptChecks) {
       if (!chk.current && !chk.pending) lostCredentials++;
       const inWindow = l.windows.some((w) => chk.time >= w.start && chk.time <= w.end);
@@ -293,6 +299,7 @@ export async function runMatrix(e: E2e, strategy: Strategy, options: {
     outsideWindow,
     outsideDetails,
     lostCredentials,
+    attemptsChecked,
     currentFailedOutsideWindow,
     medianCaseMs: median(results.map((r) => r.ms)),
   };
@@ -326,6 +333,8 @@ export function alternatingMatrixSuite(steps: readonly string[]): void {
     expect(m.loginAttempts).toBeGreaterThan(m.cases);
     expect(m.outsideDetails).toEqual([]);
     expect(m.loginFailures).toBe(0);
+    // the checks below ran: one per failed attempt, and every retried case had one
+    expect(m.attemptsChecked).toBeGreaterThanOrEqual(m.retried);
     expect(m.lostCredentials).toBe(0);
     expect(m.currentFailedOutsideWindow).toBe(0);
   }, 480_000);

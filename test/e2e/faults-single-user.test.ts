@@ -31,6 +31,8 @@ test('a fault at every call of every step, then the retry: the rotation complete
   expect(m.loginAttempts).toBeGreaterThan(m.cases);
   expect(m.outsideDetails).toEqual([]);
   expect(m.outsideWindow).toBe(0);
+  // the checks below ran: one per failed attempt, and every retried case had one
+  expect(m.attemptsChecked).toBeGreaterThanOrEqual(m.retried);
   expect(m.lostCredentials).toBe(0);
   expect(m.currentFailedOutsideWindow).toBe(0);
 }, 480_000);

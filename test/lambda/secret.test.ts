@@ -27,7 +27,7 @@ function expectNoPassword(fn: () => unknown): void {
     message = (err as Error).message;
   }
   expect(message).not.toBe('');
-  expect(message).not.toContain(PW);
+  expect(message.includes(PW)).toBe(false);
 }
 
 describe('secrets people already have (host only)', () => {
@@ -71,7 +71,9 @@ describe('secrets people already have (host only)', () => {
 describe('secret JSON', () => {
   test('parses a cluster secret and keeps unknown fields', () => {
     const s = parse({ ...base, host: 'h', port: 5439, extra: 'x' });
-    expect(s).toMatchObject({ username: 'app', password: PW, dbname: 'analytics', dbClusterIdentifier: 'c1', workgroupName: undefined });
+    expect({ username: s.username, dbname: s.dbname, dbClusterIdentifier: s.dbClusterIdentifier, workgroupName: s.workgroupName })
+      .toEqual({ username: 'app', dbname: 'analytics', dbClusterIdentifier: 'c1', workgroupName: undefined });
+    expect(s.password === PW).toBe(true);
     expect(s.fields.extra).toBe('x');
     expect(dataApiTarget(s)).toEqual({ ClusterIdentifier: 'c1', Database: 'analytics' });
   });
@@ -129,7 +131,9 @@ describe('secret JSON', () => {
   });
 
   test('the master secret needs username and password', () => {
-    expect(parseMasterSecret(JSON.stringify({ username: 'admin', password: PW }), 'master')).toMatchObject({ username: 'admin', password: PW });
+    const master = parseMasterSecret(JSON.stringify({ username: 'admin', password: PW }), 'master');
+    expect(master.username).toBe('admin');
+    expect(master.password === PW).toBe(true);
     expect(() => parseMasterSecret(JSON.stringify({ username: 'admin' }), 'the master secret')).toThrow(/the master secret: password/);
     expect(() => parseMasterSecret(JSON.stringify({ password: PW }), 'the master secret')).toThrow(/the master secret: username/);
     expectNoPassword(() => parseMasterSecret(`{${PW}`, 'the master secret'));
@@ -185,7 +189,9 @@ describe('pending fits current', () => {
 
   test('the pending string copies every field but username and password', () => {
     const s = JSON.parse(pendingSecretString(parse({ ...base, host: 'h', masterarn: 'm' }), 'NewOne1X', 'app_clone'));
-    expect(s).toEqual({ ...base, host: 'h', masterarn: 'm', username: 'app_clone', password: 'NewOne1X' });
+    const { password, ...rest } = s;
+    expect(rest).toEqual({ ...base, password: undefined, host: 'h', masterarn: 'm', username: 'app_clone' });
+    expect(password === 'NewOne1X').toBe(true);
   });
 });
 

@@ -295,7 +295,8 @@ describe('SINGLE_USER rotation end to end', () => {
     singleUser();
     world.faults.push({ match: (sql) => sql.startsWith('ALTER USER'), fault: { kind: 'THROTTLE', times: 5 } });
     const err = await world.rotate(world.handler());
-    expect(String(err)).toMatch(/setSecret failed.*ThrottlingException|ActiveStatementsExceededException/);
+    // five throttled attempts (the Data API wrapper's limit): the step fails naming the throttling error
+    expect(String(err)).toMatch(/^RotationError: setSecret failed for \S+: Redshift Data API ExecuteStatement failed: ActiveStatementsExceededException \(HTTP 400\)/);
     expect(world.versionOf(ARN, 'AWSCURRENT')).not.toBe(TOKEN);
     expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
     expect(await world.rotate(world.handler())).toBeUndefined();

@@ -132,10 +132,9 @@ describe('createSecret', () => {
       PasswordLength: 32, ExcludeCharacters: '\'"\\/@%', IncludeSpace: false, RequireEachIncludedType: true,
     });
     expect(world.sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: ARN, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'] });
-    expect(JSON.parse(world.stageValue(ARN, 'AWSPENDING')!)).toEqual({
-      ...JSON.parse(secretJson({ username: 'app', password: CURRENT_PASSWORD, host: 'h.example', port: 5439, extra: 'kept' })),
-      password: NEW_PASSWORDS[0],
-    });
+    const { password, ...fields } = JSON.parse(world.stageValue(ARN, 'AWSPENDING')!);
+    expect(password === NEW_PASSWORDS[0]).toBe(true);
+    expect(fields).toEqual(JSON.parse(secretJson({ username: 'app', host: 'h.example', port: 5439, extra: 'kept' })));
     expectNothingLeaked(world);
   });
 
@@ -162,7 +161,7 @@ describe('createSecret', () => {
     await world.handler()(event('createSecret'));
     const pending = world.stageValue(ARN, 'AWSPENDING');
     await world.handler()(event('createSecret'));
-    expect(world.stageValue(ARN, 'AWSPENDING')).toBe(pending);
+    expect(world.stageValue(ARN, 'AWSPENDING') === pending).toBe(true);
     expect(world.sm).toHaveReceivedCommandTimes(GetRandomPasswordCommand, 1);
     expect(world.sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
   });
@@ -171,7 +170,9 @@ describe('createSecret', () => {
     alternating('app');
     world.startRotation();
     await world.handler()(event('createSecret'));
-    expect(JSON.parse(world.stageValue(ARN, 'AWSPENDING')!)).toMatchObject({ username: 'app_clone', masterarn: MASTER_ARN, password: NEW_PASSWORDS[0] });
+    const pending = JSON.parse(world.stageValue(ARN, 'AWSPENDING')!);
+    expect({ username: pending.username, masterarn: pending.masterarn }).toEqual({ username: 'app_clone', masterarn: MASTER_ARN });
+    expect(pending.password === NEW_PASSWORDS[0]).toBe(true);
 
     world = new World();
     alternating('app_clone');
@@ -194,7 +195,7 @@ describe('createSecret', () => {
     world.sm.on(GetRandomPasswordCommand).resolves({ RandomPassword: NEW_PASSWORDS[0].slice(0, 30) + '@x' });
     const err = await world.handler()(event('createSecret')).catch((e) => e);
     expect(err.message).toMatch(/password Redshift would refuse \(contains a character that is forbidden or excluded\)/);
-    expect(err.message).not.toContain(NEW_PASSWORDS[0].slice(0, 30));
+    expect(String(err.message).includes(NEW_PASSWORDS[0].slice(0, 30))).toBe(false);
     expect(world.sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 0);
   });
 });
@@ -220,7 +221,7 @@ describe('testSecret', () => {
     const create = world.sm.commandCalls(CreateSecretCommand)[0].args[0].input;
     expect(create.Name).toMatch(/^redshift-rotation-probe\/[0-9a-f]{16}$/);
     expect(create.Name).toBe(probeName('redshift-rotation-probe/', ARN));
-    expect(create.SecretString).toBe(world.stageValue(ARN, 'AWSPENDING'));
+    expect(create.SecretString === world.stageValue(ARN, 'AWSPENDING')).toBe(true);
     expect(create.KmsKeyId).toBe('alias/app-key');
     expect(create.Tags).toEqual([{ Key: 'RotationProbeFor', Value: ARN }, { Key: 'redshift-rotation:probe-for-function', Value: 'redshift-rotation' }]);
     const probeArns = world.rsd.commandCalls(ExecuteStatementCommand).slice(-3).map((c) => c.args[0].input);
