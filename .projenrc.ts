@@ -95,6 +95,8 @@ for (const dir of ['lambda', 'bench', 'examples', 'local-stack']) {
   });
   project.eslint?.addLintPattern(dir);
 }
+// the local stack runs on development machines only: its dependencies are dev dependencies
+project.eslint?.allowDevDeps('local-stack/**');
 
 // jsii type-checks src/; ts-jest only transpiles (isolatedModules). Type-check everything else before the tests run.
 new TypescriptConfig(project, {

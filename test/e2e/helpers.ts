@@ -19,12 +19,12 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RedshiftRotationFunction, RedshiftRotationFunctionProps, RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
 import { functionFromTemplate } from '../../local-stack/iam';
 import type { FunctionIam } from '../../local-stack/iam';
 import { startLocalStack } from '../../local-stack/local-stack';
 import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../../local-stack/local-stack';
 import { rewriteStatement } from '../../local-stack/shim';
+import { RedshiftRotationFunction, RedshiftRotationFunctionProps, RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
 
 export type Strategy = 'SINGLE_USER' | 'ALTERNATING_USERS';
 export type Target = 'cluster' | 'workgroup';

@@ -6,8 +6,8 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RedshiftSecretRotation, RedshiftTarget } from '../../src';
 import { dataApiRequests, localReferences, PolicyAuthorizer, Pseudo, resolveIntrinsics, rolePolicies, secretsManagerRequests } from '../../local-stack/iam';
+import { RedshiftSecretRotation, RedshiftTarget } from '../../src';
 
 const PSEUDO: Pseudo = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
 const ACCOUNT = PSEUDO.account;
