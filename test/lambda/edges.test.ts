@@ -2,7 +2,7 @@
  * Edges the mutation run (docs/mutation-testing.md) found untested: each test kills a mutant that survived.
  */
 import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
-import { ARN, CURRENT_PASSWORD, MASTER_ARN, MASTER_PASSWORD, md5, PREVIOUS_PASSWORD, secretJson, TOKEN, World } from './world';
+import { addSingleUserApp, ARN, CURRENT_PASSWORD, MASTER_ARN, MASTER_PASSWORD, md5, secretJson, TOKEN, World } from './world';
 import { validateEvent } from '../../lambda/rotation/event';
 import { checkExcludeCharacters } from '../../lambda/rotation/password';
 import { tagValue } from '../../lambda/rotation/secrets';
@@ -49,14 +49,7 @@ describe('the handler with the world', () => {
     world = new World();
   });
 
-  function singleUser(): void {
-    world.addSecret({
-      arn: ARN,
-      current: secretJson({ username: 'app', password: CURRENT_PASSWORD }),
-      previous: secretJson({ username: 'app', password: PREVIOUS_PASSWORD }),
-    });
-    world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
-  }
+  const singleUser = (): void => addSingleUserApp(world);
 
   test('a secret given by name: the log line names its ARN', async () => {
     singleUser();

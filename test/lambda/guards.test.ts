@@ -4,21 +4,13 @@
  */
 import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { ARN, CURRENT_PASSWORD, expectNothingLeaked, md5, NEW_PASSWORDS, PREVIOUS_PASSWORD, secretJson, TOKEN, World } from './world';
+import { addSingleUserApp, ARN, expectNothingLeaked, NEW_PASSWORDS, secretJson, TOKEN, World } from './world';
 import { createHandler } from '../../lambda/rotation/index';
 
 let world: World;
 const event = (Step: string) => ({ SecretId: ARN, ClientRequestToken: TOKEN, Step });
 
-function singleUser(): void {
-  world.addSecret({
-    arn: ARN,
-    current: secretJson({ username: 'app', password: CURRENT_PASSWORD }),
-    previous: secretJson({ username: 'app', password: PREVIOUS_PASSWORD }),
-    kmsKeyId: 'alias/app-key',
-  });
-  world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
-}
+const singleUser = (): void => addSingleUserApp(world, 'alias/app-key');
 
 beforeEach(() => {
   world = new World();

@@ -3,20 +3,13 @@
  * (fields, duration), and the Lambda deadline it reads from the context.
  */
 import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
-import { ARN, CURRENT_PASSWORD, md5, PREVIOUS_PASSWORD, secretJson, TOKEN, World } from './world';
+import { addSingleUserApp, ARN, TOKEN, World } from './world';
 import { createHandler } from '../../lambda/rotation/index';
 
 let world: World;
 const event = (Step: string) => ({ SecretId: ARN, ClientRequestToken: TOKEN, Step });
 
-function singleUser(): void {
-  world.addSecret({
-    arn: ARN,
-    current: secretJson({ username: 'app', password: CURRENT_PASSWORD }),
-    previous: secretJson({ username: 'app', password: PREVIOUS_PASSWORD }),
-  });
-  world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
-}
+const singleUser = (): void => addSingleUserApp(world);
 
 /** A handler on the world whose clock advances 7 ms per reading and whose sleep throws `thrown` (when given). */
 function handlerWith(thrown?: unknown, context?: { getRemainingTimeInMillis(): number }) {

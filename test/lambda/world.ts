@@ -442,3 +442,14 @@ export function expectNothingLeaked(world: World, error?: unknown): void {
     expectNoSecrets(String((error as Error).stack));
   }
 }
+
+/** The common SINGLE_USER setup: user `app` with AWSCURRENT's password live, AWSPREVIOUS one rotation older. */
+export function addSingleUserApp(world: World, kmsKeyId?: string): void {
+  world.addSecret({
+    arn: ARN,
+    current: secretJson({ username: 'app', password: CURRENT_PASSWORD }),
+    previous: secretJson({ username: 'app', password: PREVIOUS_PASSWORD }),
+    ...(kmsKeyId ? { kmsKeyId } : {}),
+  });
+  world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
+}
