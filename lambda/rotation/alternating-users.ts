@@ -7,7 +7,7 @@
  * owner-equivalent grants on what the AWSCURRENT user owns. Only the pending user is written to (and, with the
  * create-user tag, a missing AWSCURRENT user is created); an existing AWSCURRENT user is never altered.
  */
-import { CATALOG_SQL, catalogParameters, CatalogQuery, CatalogRows, parseCatalog, Row } from './catalog';
+import { CATALOG_SQL, CatalogQuery, catalogStatement, CatalogRows, parseCatalog, Row } from './catalog';
 import { pendingString, probeFor, RotationContext } from './context';
 import { errorMessage, LoginFailedError, RotationError, StatementError } from './errors';
 import {
@@ -20,6 +20,20 @@ import { alternatingWrites, SELECT_ONE } from './sql';
 export type OwnershipProof = { readonly ok: true; readonly by: ProofVersion } | { readonly ok: false; readonly why: string };
 /** The version that proves ownership: AWSPREVIOUS, AWSPENDING, or an abandoned rotation's (no label). */
 export type ProofVersion = 'AWSPREVIOUS' | 'AWSPENDING' | 'ABANDONED';
+
+/**
+ * After a failed catalog read: throws the error that says the master is no superuser when its own row says so;
+ * returns when it is one, or when its row could not be read either (the read's own error is then the one to report).
+ */
+async function checkMasterAlone(ctx: RotationContext, masterArn: string, masterUser: string): Promise<void> {
+  let rows: Row[];
+  try {
+    rows = await ctx.data.query(ctx.target, masterArn, CATALOG_SQL.master);
+  } catch {
+    return;
+  }
+  checkMasterIsSuperuser(masterUser, rows);
+}
 
 /** The statements setSecret ran (for tests); the skipped privileges are in ctx.skipped. */
 export async function setSecretAlternatingUsers(ctx: RotationContext): Promise<string[]> {
@@ -65,16 +79,18 @@ async function setSecretChecked(ctx: RotationContext, pendingValue: string, pend
   // a master is used only against its own target (its JSON's, or the ones the deployer paired it with)
   checkMasterTarget({ masterArn: masterValue.arn, masterFields: master.fields, current: ctx.current, pairings: ctx.config.masterTargets });
 
+  // every read in one BatchExecuteStatement (one round trip; each read's rows are fetched by its sub-statement Id)
   const queries = Object.keys(CATALOG_SQL) as CatalogQuery[];
-  // all reads at once; the master's own row is looked at first, so that a master that may not read other users'
-  // rows gets the error that says so, whatever the other reads did
-  const settled = await Promise.allSettled(queries.map((q) =>
-    ctx.data.query(ctx.target, masterArn, CATALOG_SQL[q], catalogParameters(CATALOG_SQL[q], original, clone))));
-  const masterRead = settled[queries.indexOf('master')];
-  if (masterRead.status === 'fulfilled') checkMasterIsSuperuser(master.username, masterRead.value);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  const rows = Object.fromEntries(queries.map((q, i) => [q, (settled[i] as PromiseFulfilledResult<Row[]>).value])) as unknown as CatalogRows;
+  let results: Row[][];
+  try {
+    results = await ctx.data.queryBatch(ctx.target, masterArn, queries.map((q) => catalogStatement(q, original, clone)));
+  } catch (err) {
+    // a master that may not read other users' rows gets the error that says so: its own row, read alone
+    if (err instanceof StatementError && err.status === 'FAILED') await checkMasterAlone(ctx, masterArn, master.username);
+    throw err;
+  }
+  checkMasterIsSuperuser(master.username, results[queries.indexOf('master')]);
+  const rows = Object.fromEntries(queries.map((q, i) => [q, results[i]])) as unknown as CatalogRows;
   const catalog = parseCatalog(original, clone, rows);
 
   const currentUser = ctx.current.username;

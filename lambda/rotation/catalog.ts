@@ -98,10 +98,22 @@ export const CATALOG_SQL = {
 export type CatalogQuery = keyof typeof CATALOG_SQL;
 export type CatalogRows = Readonly<Record<CatalogQuery, readonly Row[]>>;
 
-/** The Data API parameters a catalog read uses (the Data API refuses a parameter the SQL does not use). */
-export function catalogParameters(sql: string, original: string, clone: string): Array<{ name: string; value: string }> {
-  const all = [{ name: 'original', value: original }, { name: 'clone', value: clone }];
-  return all.filter((p) => sql.includes(`:${p.name}`));
+/** A user name as an SQL string literal; only names that need no quoting (checked again here) are ever inlined. */
+export function userLiteral(name: string): string {
+  if (!/^[a-z_][a-z0-9_$]*$/.test(name)) throw new Error(`user name ${JSON.stringify(name)} cannot be put into a catalog read`);
+  return `'${name}'`;
+}
+
+/**
+ * The catalog read `query` for the pair (`original`, `clone`): `:original` and `:clone` replaced by the names as
+ * string literals. The reads run as one BatchExecuteStatement, which takes no Data API parameters; the names are
+ * validated user names (lower-case letters, digits, `_`, `$`), which no literal can be broken out of.
+ */
+export function catalogStatement(query: CatalogQuery, original: string, clone: string): string {
+  // a function, not a string, as the replacement: `$` in a name must not be read as a replacement pattern
+  const originalLiteral = userLiteral(original);
+  const cloneLiteral = userLiteral(clone);
+  return CATALOG_SQL[query].replace(/:original\b/g, () => originalLiteral).replace(/:clone\b/g, () => cloneLiteral);
 }
 
 /** Privilege keywords copied per object kind; anything else is skipped (and logged by name). */

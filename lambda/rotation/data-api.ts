@@ -1,5 +1,5 @@
 /**
- * Redshift Data API calls: submit, poll with backoff until the statement ends, map FAILED / ABORTED / timeout to
+ * Redshift Data API calls: submit, wait until the statement ends (DescribeStatement with WaitTimeSeconds), map FAILED / ABORTED / timeout to
  * errors that quote Redshift's message (never the SQL), retry throttling and transient errors, batch in
  * transactions of at most 40 statements.
  */
@@ -116,10 +116,36 @@ export class DataApi {
   public async query(target: DataApiTarget, secretArn: string, sql: string, parameters?: Array<{ name: string; value: string }>): Promise<Row[]> {
     const description = await this.execute(target, secretArn, sql, parameters);
     if (description.HasResultSet === false) return [];
+    return this.rows(description.Id!);
+  }
+
+  /**
+   * Runs at most 40 reads as one BatchExecuteStatement (one round trip, one transaction) and returns each read's
+   * rows, in order. Each sub-statement's result is fetched by its own Id, the batch's Id with the suffix `:n`
+   * (https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_GetStatementResult.html), all at once.
+   */
+  public async queryBatch(target: DataApiTarget, secretArn: string, sqls: readonly string[]): Promise<Row[][]> {
+    if (sqls.length === 0 || sqls.length > MAX_BATCH_STATEMENTS) {
+      throw new RotationError(`a batch of reads holds 1 to ${MAX_BATCH_STATEMENTS} statements, not ${sqls.length}`);
+    }
+    const clientToken = randomUUID();
+    const id = await this.submit('BatchExecuteStatement', secretArn, sqls, () => this.client.send(new BatchExecuteStatementCommand({
+      ...target,
+      SecretArn: secretArn,
+      Sqls: [...sqls],
+      ClientToken: clientToken,
+    })));
+    const description = await this.wait(id, secretArn);
+    const subs = description.SubStatements ?? [];
+    return Promise.all(sqls.map((_, i) => (subs[i]?.HasResultSet === false ? Promise.resolve([]) : this.rows(subs[i]?.Id ?? `${id}:${i + 1}`))));
+  }
+
+  /** All pages of a statement's result, as rows. */
+  private async rows(id: string): Promise<Row[]> {
     const pages: GetStatementResultCommandOutput[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.call('GetStatementResult', true, () => this.client.send(new GetStatementResultCommand({ Id: description.Id!, NextToken: nextToken })));
+      const page = await this.call('GetStatementResult', true, () => this.client.send(new GetStatementResultCommand({ Id: id, NextToken: nextToken })));
       pages.push(page);
       nextToken = page.NextToken;
     } while (nextToken);
@@ -182,7 +208,8 @@ export class DataApi {
 
   /**
    * Polls DescribeStatement until the statement ends: each call waits on the service side (WaitTimeSeconds, whole
-   * seconds that fit before the statement's own deadline), with a growing delay between calls that returned early.
+   * seconds that fit before the statement's own deadline). The first call goes out at once; a call that returned
+   * early (before `pollMs`, doubling up to 2 s) is followed by a sleep for the rest of that delay.
    * A statement that does not end before the statement timeout or the invocation's deadline is cancelled.
    */
   private async wait(id: string, secretArn: string): Promise<DescribeStatementCommandOutput> {
@@ -190,9 +217,11 @@ export class DataApi {
     const statementDeadline = timing.now() + timeoutMs;
     const deadline = Math.min(statementDeadline, this.deadline.endsAt);
     let delay = pollMs;
-    let sinceCall = 0;
+    // the first DescribeStatement goes out at once: it waits on the service side for the statement to end
+    let sinceCall = delay;
     for (;;) {
-      await timing.sleep(Math.max(0, Math.min(delay - sinceCall, deadline - timing.now())));
+      const pause = Math.min(delay - sinceCall, deadline - timing.now());
+      if (pause > 0) await timing.sleep(pause);
       delay = Math.min(delay * 2, MAX_POLL_MS);
       const waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.floor((deadline - timing.now()) / 1000));
       const called = timing.now();

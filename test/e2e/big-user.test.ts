@@ -57,12 +57,12 @@ async function effective(username: string): Promise<Record<string, number>> {
 
 /** The writes of one rotation's setSecret: its BatchExecuteStatement calls and every statement they carried. */
 async function setSecretWrites(sinceSeq: number, startedMs: number): Promise<{ batches: number; statements: number; largestBytes: number }> {
-  const calls = e.lambdaCalls(user.arn, sinceSeq).filter((c) => c.lambda?.step === 'setSecret' && c.operation === 'BatchExecuteStatement');
+  const calls = e.writeBatches(user.arn, sinceSeq).filter((c) => c.lambda?.step === 'setSecret');
   const masterArn = await e.masterArn('cluster');
   const listed = await e.data.send(new ListStatementsCommand({ MaxResults: 1_000_000, Status: 'ALL', RoleLevel: false }));
   const sqls = (listed.Statements ?? [])
     .filter((s) => s.IsBatchStatement && s.SecretArn === masterArn && s.CreatedAt !== undefined && s.CreatedAt.getTime() >= startedMs - 1000)
-    .flatMap((s) => s.QueryStrings ?? []);
+    .flatMap((s) => s.QueryStrings ?? []).filter((sql) => !sql.startsWith('SELECT'));
   return {
     batches: calls.length,
     statements: calls.reduce((n, c) => n + (c.statementKinds?.length ?? 0), 0),

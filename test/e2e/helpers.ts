@@ -290,6 +290,15 @@ export class E2e {
     return this.stack.faults.calls({ fromLambda: true }).filter((c) => c.lambda?.rotatedSecretArn === arn && c.seq > sinceSeq);
   }
 
+  /**
+   * The write batches the Lambda sent while rotating a secret: every BatchExecuteStatement but the catalog reads
+   * (a batch of SELECTs only).
+   */
+  writeBatches(arn: string, sinceSeq = 0): CallRecord[] {
+    return this.lambdaCalls(arn, sinceSeq).filter((c) => c.operation === 'BatchExecuteStatement'
+      && !(c.statementKinds ?? []).every((kind) => kind === 'SELECT'));
+  }
+
   /** The highest call sequence number so far. */
   lastSeq(): number {
     const all = this.stack.faults.calls();

@@ -44,9 +44,10 @@ describe.each(['cluster', 'workgroup'] as Target[])('a master user that is not a
     const clones = await e.stack.adminQuery('SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = $1', [`${username}_clone`]);
     expect(clones).toEqual([]);
     expect(await e.versionLogsIn(secret.arn, 'AWSCURRENT')).toBe(true);
-    // nothing of the rotation was written: no BatchExecuteStatement in setSecret
-    const batches = e.lambdaCalls(secret.arn).filter((c) => c.operation === 'BatchExecuteStatement');
-    expect(batches).toEqual([]);
+    // nothing of the rotation was written: no write batch in setSecret; the batches it sent (one per attempt of the
+    // service) were the catalog reads
+    expect(e.writeBatches(secret.arn)).toEqual([]);
+    expect(e.lambdaCalls(secret.arn).filter((c) => c.operation === 'BatchExecuteStatement').length).toBeGreaterThan(0);
   });
 });
 

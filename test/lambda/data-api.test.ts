@@ -45,7 +45,7 @@ beforeEach(() => {
 });
 
 describe('statement lifecycle', () => {
-  test('submits with target, secret, parameters and a client token, then polls with doubling delays until FINISHED', async () => {
+  test('submits with target, secret, parameters and a client token, asks at once, then polls with doubling delays until FINISHED', async () => {
     rsd.on(DescribeStatementCommand)
       .resolvesOnce({ Id: 'id-1', Status: 'SUBMITTED' })
       .resolvesOnce({ Id: 'id-1', Status: 'PICKED' })
@@ -58,7 +58,8 @@ describe('statement lifecycle', () => {
     });
     expect(rsd.commandCalls(ExecuteStatementCommand)[0].args[0].input.ClientToken).toMatch(/^[0-9a-f-]{36}$/);
     expect(rsd).toHaveReceivedCommandTimes(DescribeStatementCommand, 4);
-    expect(sleeps).toEqual([100, 200, 400, 800]);
+    // no sleep before the first DescribeStatement (it waits on the service side), then the doubling delays
+    expect(sleeps).toEqual([200, 400, 800]);
   });
 
   test('the poll delay is capped at 2 s', async () => {
@@ -67,7 +68,7 @@ describe('statement lifecycle', () => {
     describe.resolves({ Status: 'FINISHED' });
     await api({ timeoutMs: 60000 }).execute(target, SECRET, 'SELECT 1');
     expect(Math.max(...sleeps)).toBe(MAX_POLL_MS);
-    expect(sleeps.slice(0, 6)).toEqual([100, 200, 400, 800, 1600, 2000]);
+    expect(sleeps.slice(0, 6)).toEqual([200, 400, 800, 1600, 2000, 2000]);
   });
 
   test('FAILED becomes an error quoting Redshift\'s message, never the SQL, with verifiers redacted', async () => {
@@ -109,8 +110,8 @@ describe('time budget', () => {
     await api({ timeoutMs: 60_000 }).execute(target, SECRET, 'SELECT 1');
     expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(30);
     rsd.resetHistory();
-    await api({ timeoutMs: 3_000 }).execute(target, SECRET, 'SELECT 1');
-    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(2);
+    await api({ timeoutMs: 3_500 }).execute(target, SECRET, 'SELECT 1');
+    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(3);
   });
 
   test('a statement is not started without the time to run it', async () => {
@@ -133,7 +134,7 @@ describe('time budget', () => {
     expect(rsd).toHaveReceivedCommandWith(CancelStatementCommand, { Id: 'id-1' });
     expect(clock - start).toBe(8000);
     for (const call of rsd.commandCalls(DescribeStatementCommand)) {
-      expect(call.args[0].input.WaitTimeSeconds ?? 0).toBeLessThanOrEqual(7);
+      expect(call.args[0].input.WaitTimeSeconds ?? 0).toBeLessThanOrEqual(8);
     }
   });
 
@@ -291,5 +292,43 @@ describe('batches and results', () => {
     ]);
     expect(rsd.commandCalls(GetStatementResultCommand).map((c) => c.args[0].input)).toEqual([{ Id: 'id-1' }, { Id: 'id-1', NextToken: 'n' }]);
     expect(rowsFromResults([])).toEqual([]);
+  });
+
+  test('queryBatch: one BatchExecuteStatement, one wait, each read\'s rows fetched by its sub-statement Id, every page, in order', async () => {
+    rsd.on(DescribeStatementCommand).resolves({
+      Id: 'b-1',
+      Status: 'FINISHED',
+      HasResultSet: true,
+      SubStatements: [{ Id: 'b-1:1', HasResultSet: true }, { Id: 'b-1:2', HasResultSet: false }, { Id: 'b-1:3', HasResultSet: true }],
+    });
+    rsd.on(GetStatementResultCommand, { Id: 'b-1:1' }).resolves({ ColumnMetadata: [{ name: 'a' }], Records: [[{ longValue: 1 }]] });
+    rsd.on(GetStatementResultCommand, { Id: 'b-1:3' })
+      .resolvesOnce({ ColumnMetadata: [{ name: 'b' }], Records: [[{ stringValue: 'x' }]], NextToken: 't' })
+      .resolvesOnce({ Records: [[{ stringValue: 'y' }]] });
+    const rows = await api().queryBatch(target, SECRET, ['SELECT 1 AS a', 'SET x TO 1', 'SELECT b FROM t']);
+    expect(rows).toEqual([[{ a: 1 }], [], [{ b: 'x' }, { b: 'y' }]]);
+    expect(rsd).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { ...target, SecretArn: SECRET, Sqls: ['SELECT 1 AS a', 'SET x TO 1', 'SELECT b FROM t'] });
+    expect(rsd).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+    expect(rsd).toHaveReceivedCommandTimes(DescribeStatementCommand, 1);
+    expect(rsd.commandCalls(GetStatementResultCommand).map((c) => `${c.args[0].input.Id} ${c.args[0].input.NextToken ?? '-'}`).sort())
+      .toEqual(['b-1:1 -', 'b-1:3 -', 'b-1:3 t']);
+  });
+
+  test('queryBatch: without SubStatements in the description, the Ids are the batch\'s with :n', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'b-1', Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand).callsFake((input) => ({ ColumnMetadata: [{ name: 'id' }], Records: [[{ stringValue: input.Id }]] }));
+    expect(await api().queryBatch(target, SECRET, ['SELECT 1', 'SELECT 2'])).toEqual([[{ id: 'b-1:1' }], [{ id: 'b-1:2' }]]);
+  });
+
+  test('queryBatch: a failed read fails the whole batch with Redshift\'s message; nothing is fetched', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'b-1', Status: 'FAILED', Error: 'ERROR: permission denied for relation svv_user_info' });
+    await expect(api().queryBatch(target, SECRET, ['SELECT 1', 'SELECT 2'])).rejects.toThrow(/FAILED: ERROR: permission denied for relation svv_user_info/);
+    expect(rsd).toHaveReceivedCommandTimes(GetStatementResultCommand, 0);
+  });
+
+  test('queryBatch: 1 to 40 reads', async () => {
+    await expect(api().queryBatch(target, SECRET, [])).rejects.toThrow('a batch of reads holds 1 to 40 statements, not 0');
+    await expect(api().queryBatch(target, SECRET, Array(41).fill('SELECT 1'))).rejects.toThrow('a batch of reads holds 1 to 40 statements, not 41');
+    expect(rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
   });
 });

@@ -26,6 +26,8 @@ describe('the handler\'s last redaction', () => {
     singleUser();
     world.startRotation();
     await world.handler()(event('createSecret'));
+    // the statement stays STARTED, so that waiting for it sleeps
+    world.faults.push({ match: () => true, fault: { kind: 'HANG' } });
     const lines: string[] = [];
     const handler = createHandler({
       env: { STATEMENT_POLL_MS: '10', AWS_LAMBDA_FUNCTION_NAME: 'redshift-rotation' },

@@ -11,8 +11,12 @@ const event = (Step: string) => ({ SecretId: ARN, ClientRequestToken: TOKEN, Ste
 
 const singleUser = (): void => addSingleUserApp(world);
 
-/** A handler on the world whose clock advances 7 ms per reading and whose sleep throws `thrown` (when given). */
+/**
+ * A handler on the world whose clock advances 7 ms per reading and whose sleep throws `thrown` (when given; every
+ * statement then stays STARTED, so that waiting for the first one sleeps).
+ */
 function handlerWith(thrown?: unknown, context?: { getRemainingTimeInMillis(): number }) {
+  if (thrown !== undefined) world.faults.push({ match: () => true, fault: { kind: 'HANG' } });
   const lines: string[] = [];
   let clock = 1000;
   const handler = createHandler({

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import {
-  CATALOG_SQL, catalogParameters, CatalogRows, OWNER_EQUIVALENT, parseCatalog, parseTextArray, parseUseconfig, Privilege, Row, UserState,
+  CATALOG_SQL, CatalogQuery, catalogStatement, CatalogRows, OWNER_EQUIVALENT, parseCatalog, parseTextArray, parseUseconfig, Privilege, Row, UserState,
 } from '../../lambda/rotation/catalog';
 import {
   alterPasswordSql,
@@ -350,9 +350,20 @@ describe('catalog reads', () => {
     expect(Object.values(CATALOG_SQL).join('\n')).not.toMatch(/\b(stl|stv|svl|svcs)_/i);
     expect(CATALOG_SQL.procedures).toMatch(/JOIN pg_language l ON l\.oid = p\.prolang\n {2}WHERE l\.lanname = 'plpgsql'/);
     expect(CATALOG_SQL.owned).toMatch(/CASE WHEN l\.lanname = 'plpgsql' THEN 'procedure' ELSE 'function' END/);
-    expect(catalogParameters(CATALOG_SQL.master, 'a', 'a_clone')).toEqual([]);
-    expect(catalogParameters(CATALOG_SQL.procedures, 'a', 'a_clone')).toEqual([]);
-    expect(catalogParameters(CATALOG_SQL.owned, 'a', 'a_clone')).toEqual([{ name: 'original', value: 'a' }, { name: 'clone', value: 'a_clone' }]);
+  });
+
+  test('the names are put into the reads as literals, every placeholder replaced, only names that need no quoting', () => {
+    expect(catalogStatement('roles', 'a$1', 'a$1_clone')).toBe("SELECT user_name, role_name FROM svv_user_grants WHERE user_name IN ('a$1', 'a$1_clone')");
+    // `$$` is a replacement pattern of String.replace (it gives `$`): a name holding it is still put in as written
+    expect(catalogStatement('groups', 'u$$', 'u$$_clone')).toContain("IN ('u$$', 'u$$_clone')");
+    expect(catalogStatement('master', 'a', 'a_clone')).toBe(CATALOG_SQL.master);
+    const owned = catalogStatement('owned', 'a', 'a_clone');
+    expect(owned.split("IN ('a', 'a_clone')").length - 1).toBe(4);
+    for (const q of Object.keys(CATALOG_SQL) as CatalogQuery[]) expect(catalogStatement(q, 'a', 'a_clone')).not.toMatch(/:original|:clone/);
+    for (const bad of ["a'b", 'A', 'a b', 'a\\', '', '1a', 'a"b']) {
+      expect(() => catalogStatement('users', bad, 'ok')).toThrow(`user name ${JSON.stringify(bad)} cannot be put into a catalog read`);
+      expect(() => catalogStatement('users', 'ok', bad)).toThrow(`user name ${JSON.stringify(bad)} cannot be put into a catalog read`);
+    }
   });
 
   const rows = (over: Partial<Record<keyof CatalogRows, Row[]>>): CatalogRows => ({

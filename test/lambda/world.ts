@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CATALOG_SQL, CatalogQuery, Row } from '../../lambda/rotation/catalog';
+import { CATALOG_SQL, CatalogQuery, catalogStatement, Row } from '../../lambda/rotation/catalog';
 import { createHandler } from '../../lambda/rotation/index';
 
 export const ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/redshift-AbCdEf';
@@ -75,6 +75,8 @@ export interface Statement {
   status: 'FINISHED' | 'FAILED' | 'ABORTED' | 'STARTED';
   error?: string;
   rows?: Row[];
+  /** a batch's rows per sub-statement (undefined: no result set) */
+  subRows?: Array<Row[] | undefined>;
   /** the user the statement logged in as, when it did */
   user?: string;
 }
@@ -333,7 +335,8 @@ export class World {
     const log = (name: string) => this.calls.push(`rsd:${name}`);
     const submit = (input: any, sqls: string[], batch: boolean) => {
       const sql = sqls.join(';\n');
-      const fault = this.faults.find((f) => f.match(sql, input.SecretArn));
+      // a fault matches a statement or any statement of a batch (one failing statement fails the whole batch)
+      const fault = this.faults.find((f) => f.match(sql, input.SecretArn) || (batch && sqls.some((one) => f.match(one, input.SecretArn))));
       if (fault?.fault.kind === 'THROTTLE' && fault.fault.times > 0) {
         fault.fault.times--;
         throw new ActiveStatementsExceededException({ message: 'Active statements exceeded the limit', $metadata: { httpStatusCode: 400 } });
@@ -364,7 +367,8 @@ export class World {
       }
       // run the statements as one transaction
       const changes = new Map<string, string>();
-      for (const text of sqls) {
+      st.subRows = batch ? [] : undefined;
+      for (const [i, text] of sqls.entries()) {
         const m = /^(ALTER|CREATE) USER "((?:[^"]|"")+)" PASSWORD '(md5[0-9a-f]{32})'$/.exec(text);
         if (m) {
           const name = m[2].replace(/""/g, '"');
@@ -373,9 +377,11 @@ export class World {
           if (m[1] === 'ALTER' && !exists) { st.status = 'FAILED'; st.error = `ERROR: user "${name}" does not exist`; return { Id: st.id }; }
           changes.set(name, m[3]);
         }
-        const query = (Object.keys(CATALOG_SQL) as CatalogQuery[]).find((q) => CATALOG_SQL[q] === text);
-        if (query) st.rows = this.catalogRows(query, (input.Parameters ?? []).map((p: any) => p.value));
-        if (text === 'SELECT 1') st.rows = [{ '?column?': 1 }];
+        const read = catalogRead(text);
+        let rows: Row[] | undefined;
+        if (read) rows = this.catalogRows(read.query, read.names);
+        if (text === 'SELECT 1') rows = [{ '?column?': 1 }];
+        if (batch) st.subRows![i] = rows; else st.rows = rows;
       }
       for (const [name, verifier] of changes) this.users.set(name, verifier);
       return { Id: st.id };
@@ -391,12 +397,24 @@ export class World {
     this.rsd.on(DescribeStatementCommand).callsFake((input) => {
       log('DescribeStatement');
       const st = this.statements.find((s) => s.id === input.Id)!;
-      return { Id: st.id, Status: st.status, Error: st.error, HasResultSet: st.rows !== undefined, QueryString: st.sqls.join(';') };
+      const subStatements = st.batch
+        ? st.sqls.map((_, i) => ({ Id: `${st.id}:${i + 1}`, Status: st.status, HasResultSet: st.subRows?.[i] !== undefined }))
+        : undefined;
+      return {
+        Id: st.id,
+        Status: st.status,
+        Error: st.error,
+        HasResultSet: st.rows !== undefined || (st.subRows ?? []).some((r) => r !== undefined),
+        QueryString: st.sqls.join(';'),
+        SubStatements: subStatements,
+      };
     });
     this.rsd.on(GetStatementResultCommand).callsFake((input) => {
       log('GetStatementResult');
-      const st = this.statements.find((s) => s.id === input.Id)!;
-      const rows = st.rows ?? [];
+      const [id, sub] = input.Id!.split(':');
+      const st = this.statements.find((s) => s.id === id)!;
+      if (st.batch && sub === undefined) throw new Error('GetStatementResult of a batch needs a sub-statement Id (Id:n)');
+      const rows = (sub === undefined ? st.rows : st.subRows?.[Number(sub) - 1]) ?? [];
       const names = rows.length > 0 ? Object.keys(rows[0]) : [];
       return {
         ColumnMetadata: names.map((name) => ({ name })),
@@ -417,6 +435,13 @@ export class World {
       return { Status: true };
     });
   }
+}
+
+/** Which catalog read `text` is, and the two names it reads (as the handler inlines them), or undefined. */
+export function catalogRead(text: string): { query: CatalogQuery; names: string[] } | undefined {
+  const names = /IN \('([a-z0-9_$]+)', '([a-z0-9_$]+)'\)/.exec(text)?.slice(1, 3) ?? ['x', 'x_clone'];
+  const query = (Object.keys(CATALOG_SQL) as CatalogQuery[]).find((q) => catalogStatement(q, names[0], names[1]) === text);
+  return query ? { query, names } : undefined;
 }
 
 /** Which of ALL_PASSWORDS (by index, never by value) appear in `text`. */
