@@ -288,14 +288,7 @@ function rewriteGrant(toks: SqlToken[]): string[] {
   }
   const privTokens = toks.slice(i, on);
   const { kind, objects } = parseObjects(toks.slice(on + 1, to));
-  const rest = toks.slice(to + 1);
-  let withGrantOption = false;
-  if (grant && rest.length >= 3 && isWord(rest[rest.length - 3], 'WITH') && isWord(rest[rest.length - 2], 'GRANT') && isWord(rest[rest.length - 1], 'OPTION')) {
-    withGrantOption = true;
-    rest.splice(rest.length - 3, 3);
-  }
-  if (!grant && isWord(rest[rest.length - 1], 'RESTRICT')) rest.pop();
-  const grantees = parseGrantees(rest);
+  const { grantees, withOption: withGrantOption } = parseGranteeClause(toks.slice(to + 1), grant, 'GRANT');
   if (withGrantOption && grantees.some((g) => g.kind !== 'user')) {
     throw new RedshiftError('WITH GRANT OPTION can only be granted to a user, not to a group, a role or PUBLIC');
   }
@@ -383,6 +376,19 @@ function parseObjects(ts: SqlToken[]): { kind: ObjectKind; objects: SqlToken[][]
   return { kind, objects };
 }
 
+/**
+ * What follows TO (GRANT) or FROM (REVOKE): the grantees, with a trailing `WITH GRANT OPTION` / `WITH ADMIN OPTION`
+ * (GRANT) or `RESTRICT` (REVOKE) taken off.
+ */
+function parseGranteeClause(rest: readonly SqlToken[], grant: boolean, option: 'GRANT' | 'ADMIN'): { grantees: Grantee[]; withOption: boolean } {
+  const ts = [...rest];
+  const n = ts.length;
+  const withOption = grant && n >= 3 && isWord(ts[n - 3], 'WITH') && isWord(ts[n - 2], option) && isWord(ts[n - 1], 'OPTION');
+  if (withOption) ts.splice(n - 3, 3);
+  if (!grant && isWord(ts[n - 1], 'RESTRICT')) ts.pop();
+  return { grantees: parseGrantees(ts), withOption };
+}
+
 function parseGrantees(ts: SqlToken[]): Grantee[] {
   if (ts.length === 0) throw syntaxError(undefined);
   return splitCommas(ts).map((g) => {
@@ -402,13 +408,7 @@ function rewriteRoleGrant(toks: SqlToken[], grant: boolean, start: number, admin
     return nameAt(r, 0);
   });
   const rest = toks.slice(to + 1);
-  let withAdmin = false;
-  if (grant && rest.length >= 3 && isWord(rest[rest.length - 3], 'WITH') && isWord(rest[rest.length - 2], 'ADMIN') && isWord(rest[rest.length - 1], 'OPTION')) {
-    withAdmin = true;
-    rest.splice(rest.length - 3, 3);
-  }
-  if (!grant && isWord(rest[rest.length - 1], 'RESTRICT')) rest.pop();
-  const grantees = parseGrantees(rest);
+  const { grantees, withOption: withAdmin } = parseGranteeClause(rest, grant, 'ADMIN');
   for (const g of grantees) {
     // Redshift grants roles to users and roles only (no GROUP, no PUBLIC in the documented syntax)
     if (g.kind === 'group' || g.kind === 'public') throw syntaxError(rest.find((t) => isWord(t, g.kind === 'group' ? 'GROUP' : 'PUBLIC')));
