@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import {
-  CATALOG_SQL, CatalogQuery, catalogStatement, CatalogRows, OWNER_EQUIVALENT, parseCatalog, PRIVILEGE_ALLOW_LIST, parseTextArray, parseUseconfig, Privilege, Row, UserState,
+  CATALOG_SQL, CatalogQuery, catalogStatement, CatalogRows, OWNER_EQUIVALENT, parseCatalog, PRIVILEGE_ALLOW_LIST,
+  parseTextArray, parseUseconfig, Privilege, Row, UserState,
 } from '../../lambda/rotation/catalog';
 import {
   alterPasswordSql,
