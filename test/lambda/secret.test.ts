@@ -90,6 +90,18 @@ describe('secret JSON', () => {
     expect(() => parseSecretJson(undefined, 'AWSPENDING')).toThrow(/AWSPENDING has no SecretString/);
   });
 
+  test.each(['null', '42', '"text"', 'true', '[]'])('JSON that is not an object (%s) is refused as such', (json) => {
+    expect(() => parseSecretJson(json, 'AWSPENDING')).toThrow(/^AWSPENDING is not a JSON object$/);
+    expect(() => parseRedshiftSecret(json, 'AWSCURRENT')).toThrow(/^AWSCURRENT is not a JSON object$/);
+  });
+
+  test('an optional field that is null is read as absent (as an empty string is), never as a wrong type', () => {
+    const s = parse({ ...base, dbname: null, workgroupName: null, masterarn: null });
+    expect({ dbname: s.dbname, workgroupName: s.workgroupName, masterarn: s.masterarn }).toEqual({ dbname: 'dev', workgroupName: undefined, masterarn: undefined });
+    expect(parse({ ...base, dbname: '' }).dbname).toBe('dev');
+    expect(() => parse({ ...base, dbname: 0 })).toThrow(/dbname must be a string/);
+  });
+
   test.each([
     ['engine', { ...base, engine: 'postgres' }],
     ['engine', { ...base, engine: undefined }],
