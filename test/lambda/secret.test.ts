@@ -44,8 +44,18 @@ describe('secrets people already have (host only)', () => {
   test.each([
     'db.example.com', '10.0.0.12', 'vpce-0123-abcd.redshift.us-east-1.vpce.amazonaws.com',
     'wg.12345.us-east-1.redshift-serverless.amazonaws.com', 'c.abc.us-east-1.redshift.amazonaws.com.evil.com',
+    // a name in front of an endpoint is not that endpoint
+    'evil.mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com', 'evil.wg1.123456789012.us-east-1.redshift-serverless.amazonaws.com',
   ])('not a Redshift endpoint: %s', (host) => {
     expect(targetFromHost(host)).toBeUndefined();
+  });
+
+  test('spaces and a port are not part of the name; Regions with more than one dash', () => {
+    expect(targetFromHost('  mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com:5439 ')).toEqual({ dbClusterIdentifier: 'mycluster' });
+    expect(targetFromHost('wg1.123456789012.us-east-1.redshift-serverless.amazonaws.com:5440')).toEqual({ workgroupName: 'wg1' });
+    expect(targetFromHost('gov.abc123.us-gov-west-1.redshift.amazonaws.com')).toEqual({ dbClusterIdentifier: 'gov' });
+    expect(targetFromHost('wg-gov.123456789012.us-gov-east-1.redshift-serverless.amazonaws.com')).toEqual({ workgroupName: 'wg-gov' });
+    expect(targetFromHost('mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com:54x')).toBeUndefined();
   });
 
   test('the user guide\'s Redshift structure (host, port as a string) targets the cluster; the copy keeps the same fields', () => {
@@ -117,6 +127,29 @@ describe('secret JSON', () => {
   ])('refuses a bad secret: %s', (what, fields) => {
     expect(() => parse(fields)).toThrow(new RegExp(what));
     expectNoPassword(() => parse(fields));
+  });
+
+  test('a username or password of another type is refused as such, in the rotated and the master secret', () => {
+    expect(() => parse({ ...base, username: 5 })).toThrow(/^AWSCURRENT: username is missing or not a non-empty string$/);
+    expect(() => parse({ ...base, password: 12345678 })).toThrow(/^AWSCURRENT: password is missing or not a non-empty string$/);
+    expect(() => parseMasterSecret(JSON.stringify({ username: 5, password: PW }), 'the master')).toThrow(/^the master: username is missing or not a non-empty string$/);
+    expect(() => parseMasterSecret(JSON.stringify({ username: 'admin', password: 12345678 }), 'the master')).toThrow(/^the master: password is missing or not a non-empty string$/);
+  });
+
+  test('the error for a host that names no cluster or workgroup says what endpoints are read', () => {
+    expect(() => parse({ ...base, dbClusterIdentifier: undefined, host: 'db.example.com' })).toThrow(
+      'AWSCURRENT: the secret names no cluster or workgroup: add dbClusterIdentifier (a provisioned cluster) or workgroupName (Redshift Serverless); '
+      + 'its host "db.example.com" is not a Redshift cluster or workgroup endpoint (<cluster>.<id>.<region>.redshift.amazonaws.com or '
+      + '<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com) that the name could be read from');
+    expect(() => parse({ ...base, dbClusterIdentifier: undefined })).toThrow(/^AWSCURRENT: the secret names no cluster or workgroup: add dbClusterIdentifier \(a provisioned cluster\) or workgroupName \(Redshift Serverless\)$/);
+  });
+
+  test.each([[5439], ['5439'], [' 5439 '], [''], [null]])('port %p is accepted', (port) => {
+    expect(parse({ ...base, port }).username).toBe('app');
+  });
+
+  test.each([['54a'], ['a54'], [true], [{}]])('port %p is refused', (port) => {
+    expect(() => parse({ ...base, port })).toThrow(/^AWSCURRENT: port must be a number$/);
   });
 
   test.each(['a"b', 'x; drop user y', 'App', 'ünïcode', 'has space', '1abc', ''])('refuses username %p that needs quoting', (username) => {
@@ -221,6 +254,29 @@ describe('master secrets and their targets (issue 8.3)', () => {
     expect(pairingMatches({ arn: partial, partial: true }, `${partial}-x-AbCdEf`)).toBe(false);
     expect(pairingMatches({ arn: partial.slice(0, -1), partial: true }, ARN_)).toBe(false);
     expect(pairingMatches({ arn: partial, partial: true }, `${partial}-AbCd!f`)).toBe(false);
+    // exactly six characters after exactly one "-": a longer suffix or a missing "-" is another secret
+    expect(pairingMatches({ arn: partial, partial: true }, `${partial}-AbCdEfGh`)).toBe(false);
+    expect(pairingMatches({ arn: partial, partial: true }, `${partial}xAbCdEf`)).toBe(false);
+  });
+
+  test('masterJsonTarget: empty or non-string fields name nothing', () => {
+    expect(masterJsonTarget({ ...bare, dbClusterIdentifier: '', workgroupName: 5 })).toBeUndefined();
+    expect(masterJsonTarget({ ...bare, dbClusterIdentifier: 7, host: 'c9.abc.eu-west-1.redshift.amazonaws.com' })).toEqual({ dbClusterIdentifier: 'c9' });
+    expect(masterJsonTarget({ ...bare, workgroupName: 'wg2', host: '' })).toEqual({ dbClusterIdentifier: undefined, workgroupName: 'wg2' });
+  });
+
+  test('checkMasterTarget: a pairing with several targets stands for each of them, and a kind never for the other', () => {
+    const both = [{ arn: ARN_, partial: false, targets: [{ kind: 'cluster', name: 'my-cluster' }, { kind: 'workgroup', name: 'wg1' }] }];
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current, pairings: both })).not.toThrow();
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current: wgCurrent, pairings: both })).not.toThrow();
+    // a cluster pairing named like the workgroup does not stand for the workgroup
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current: wgCurrent, pairings: [{ arn: ARN_, partial: false, targets: [{ kind: 'cluster', name: 'wg1' }] }] }))
+      .toThrow(`the master secret ${ARN_} is paired with other targets in the rotation function's MASTER_TARGETS, not with the workgroup "wg1" of the rotated secret; `
+        + 'pass it as masterSecret of a RedshiftSecretRotation for this target (the construct pairs it with the function); nothing was changed');
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current: wgCurrent, pairings: [] }))
+      .toThrow(`the master secret ${ARN_} names no cluster or workgroup, and the deployer did not pair it with the workgroup "wg1" of the rotated secret `
+        + '(the rotation function\'s MASTER_TARGETS); a master secret is used only against its own target: pass it as masterSecret of a RedshiftSecretRotation for this target, '
+        + 'or add dbClusterIdentifier or workgroupName to the master secret; nothing was changed');
   });
 
   test('masterJsonTarget: the fields, else a Redshift host, else none', () => {
