@@ -487,3 +487,95 @@ describe('alternatingWrites with the create-user tag (issue 9.1)', () => {
       .toThrow(/the AWSCURRENT user "app" is not in pg_user/);
   });
 });
+
+describe('what the mutation run found unchecked', () => {
+  test('quoteIdent refuses what is not a non-empty string', () => {
+    expect(() => quoteIdent(5 as unknown as string)).toThrow(/^an SQL identifier must be a non-empty string$/);
+    expect(() => quoteIdent('')).toThrow(/^an SQL identifier must be a non-empty string$/);
+  });
+
+  test.each(['x infinity', 'infinity; x', "2030-01-01'; DROP USER x; --", 'infinityx', "' || infinity"])(
+    'a VALID UNTIL %p that is not a timestamp or infinity is never written', (validUntil) => {
+      expect(() => attributeStatements('u', DEFAULT_ATTRIBUTES, { ...DEFAULT_ATTRIBUTES, validUntil }))
+        .toThrow(`VALID UNTIL ${JSON.stringify(validUntil)} is not a timestamp or infinity`);
+    });
+
+  test.each(['x10', '10 x', 'UNLIMITED; x', 'XUNLIMITED', '-5'])('a connection limit %p is never written', (connectionLimit) => {
+    expect(() => attributeStatements('u', DEFAULT_ATTRIBUTES, { ...DEFAULT_ATTRIBUTES, connectionLimit }))
+      .toThrow(`connection limit ${JSON.stringify(connectionLimit)} is not UNLIMITED or an integer`);
+  });
+
+  test('grouped statements hold as many objects as fit in MAX_STATEMENT_BYTES, and not one byte more', () => {
+    const head = 'GRANT SELECT ON TABLE ';
+    const tail = ' TO "u"';
+    const refOf = (i: number, pad: number) => `"s"."t${String(i).padStart(3, '0')}${'x'.repeat(pad)}"`;
+    // 100 objects whose statement is exactly MAX_STATEMENT_BYTES long
+    const refs = Array.from({ length: 100 }, (_, i) => refOf(i, 580));
+    const used = Buffer.byteLength(head + tail) + refs.reduce((n, r) => n + Buffer.byteLength(r), 0) + 2 * (refs.length - 1);
+    refs[99] = refOf(99, 580 + (MAX_STATEMENT_BYTES - used));
+    const privileges = (rs: string[]) => rs.map((r) => ({ kind: 'relation' as const, object: ['s', r.slice(5, -1)], privilege: 'SELECT' }));
+    const exact = groupedPrivilegeStatements('GRANT', privileges(refs), 'u');
+    expect(exact.map((s) => Buffer.byteLength(s))).toEqual([MAX_STATEMENT_BYTES]);
+    // one byte more and the last object goes into a second statement
+    const over = [...refs.slice(0, 99), refOf(99, 580 + (MAX_STATEMENT_BYTES - used) + 1)];
+    const split = groupedPrivilegeStatements('GRANT', privileges(over), 'u');
+    expect(split.length).toBe(2);
+    expect(split[1]).toBe(`${head}${over[99]}${tail}`);
+    expect(Buffer.byteLength(split[0])).toBeLessThanOrEqual(MAX_STATEMENT_BYTES);
+  });
+
+  test('grouped statements of one kind come in the order of their privilege lists', () => {
+    const out = groupedPrivilegeStatements('GRANT', [
+      { kind: 'relation', object: ['s', 'b'], privilege: 'UPDATE' },
+      { kind: 'relation', object: ['s', 'a'], privilege: 'SELECT' },
+      { kind: 'relation', object: ['s', 'c'], privilege: 'INSERT' },
+      { kind: 'relation', object: ['s', 'd'], privilege: 'SELECT' },
+    ], 'u');
+    expect(out).toEqual([
+      'GRANT INSERT ON TABLE "s"."c" TO "u"',
+      'GRANT SELECT ON TABLE "s"."a", "s"."d" TO "u"',
+      'GRANT UPDATE ON TABLE "s"."b" TO "u"',
+    ]);
+  });
+
+  test.each([
+    ['"$user", public', ['$user', 'public']],
+    ['  a ,  b  ', ['a', 'b']],
+    ['"a""b"', ['a"b']],
+    ['"a"  ,"b"', ['a', 'b']],
+    ['"a', undefined],
+    ['"a" b', undefined],
+    ['a"b', undefined],
+  ])('splitSettingList(%p)', (value, expected) => {
+    expect(splitSettingList(value)).toEqual(expected);
+  });
+
+  test('a skipped setting is named by at most 64 characters of its name', () => {
+    const long = 'X'.repeat(70);
+    const exact = 'Y'.repeat(64);
+    const out = settingStatements('p', 'c', undefined, new Map([[long, '1'], [exact, '1']]));
+    expect(out.skipped).toEqual([
+      `setting "${'X'.repeat(64)}…" of c: the parameter name is not a plain identifier`,
+      `setting "${exact}" of c: the parameter name is not a plain identifier`,
+    ]);
+  });
+
+  test('settings are reset in name order, whatever order they were read in', () => {
+    const from = new Map([['statement_timeout', '1'], ['datestyle', 'ISO'], ['query_group', 'x']]);
+    expect(settingStatements('p', 'c', from, new Map()).statements)
+      .toEqual(['ALTER USER "p" RESET datestyle', 'ALTER USER "p" RESET query_group', 'ALTER USER "p" RESET statement_timeout']);
+  });
+
+  test('groups and roles are added and removed in name order', () => {
+    const current = state('c', { groups: new Set(['zeta', 'alpha']), roles: new Set(['r2', 'r1']) });
+    const pending = state('p', { groups: new Set(['omega', 'beta']), roles: new Set(['r4', 'r3']) });
+    const out = syncStatements('p', current, pending).statements.filter((s) => /GROUP|ROLE/.test(s));
+    // taken away first, then given (per kind), each in name order
+    expect(out).toEqual([
+      'ALTER GROUP "beta" DROP USER "p"', 'ALTER GROUP "omega" DROP USER "p"',
+      'ALTER GROUP "alpha" ADD USER "p"', 'ALTER GROUP "zeta" ADD USER "p"',
+      'REVOKE ROLE "r3" FROM "p"', 'REVOKE ROLE "r4" FROM "p"',
+      'GRANT ROLE "r1" TO "p"', 'GRANT ROLE "r2" TO "p"',
+    ]);
+  });
+});
