@@ -3,7 +3,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   ARN, CURRENT_PASSWORD, expectNothingLeaked, MASTER_ARN, MASTER_PASSWORD, md5, NEW_PASSWORDS, PREVIOUS_PASSWORD, secretJson, TOKEN, World,
 } from './world';
-import { CATALOG_SQL, CatalogQuery } from '../../lambda/rotation/catalog';
+import { checkMasterIsSuperuser } from '../../lambda/rotation/alternating-users';
+import { CATALOG_SQL, CatalogQuery, Row } from '../../lambda/rotation/catalog';
 import { createUserSql, alterPasswordSql } from '../../lambda/rotation/sql';
 
 let world: World;
@@ -530,9 +531,11 @@ describe('issue 8: an existing alternate user is altered only when the secret ha
     const probeCreated = world.calls.indexOf('sm:CreateSecret');
     const masterRead = world.calls.lastIndexOf('sm:GetSecretValue');
     expect(probeCreated).toBeGreaterThan(-1);
-    // the first SELECT 1 (AWSCURRENT) and the probe's preparation interleave: the probe exists before the last catalog read is submitted
-    const lastCatalogSubmit = world.calls.lastIndexOf('rsd:ExecuteStatement');
-    expect(probeCreated).toBeLessThan(lastCatalogSubmit);
+    // the first SELECT 1 (AWSCURRENT) and the probe's preparation interleave: the probe exists before the catalog
+    // batch's rows are fetched (which is after the batch ended)
+    const firstRowsFetched = world.calls.indexOf('rsd:GetStatementResult');
+    expect(firstRowsFetched).toBeGreaterThan(-1);
+    expect(probeCreated).toBeLessThan(firstRowsFetched);
     expect(masterRead).toBeGreaterThan(-1);
   });
 
@@ -710,4 +713,137 @@ describe('issue 9: the create-user tag creates users that do not exist, never al
     await expect(world.handler()(event('setSecret'))).rejects.toThrow(/AWSCURRENT does not log in/);
     expect(world.users.has('app')).toBe(false);
   });
+});
+
+describe('what the mutation run found unchecked', () => {
+  /** The names of every probe secret made (deleted or not), without the common prefix and hash. */
+  const probePurposes = () => [...world.secrets.values()].filter((s) => s.tags.some((t) => t.Key === 'RotationProbeFor'))
+    .map((s) => s.name.replace(/^.*[0-9a-f]{16}/, ''));
+
+  async function failure(): Promise<Error> {
+    await createPending();
+    const before = new Map(world.users);
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(batches()).toHaveLength(0);
+    expect(world.users).toEqual(before);
+    expect(world.liveProbes()).toEqual([]);
+    expectNothingLeaked(world, err);
+    return err;
+  }
+
+  test.each(['app', 'app_clone'])('a master secret whose user is the rotated pair (%s) is refused before it is used', async (username) => {
+    alternating({ master: { username, password: MASTER_PASSWORD, dbClusterIdentifier: 'my-cluster' } });
+    const err = await failure();
+    expect(err.message).toBe(`setSecret failed for ${ARN}: the master secret's user "${username}" is the rotated user itself; masterarn must name an admin user`);
+    expect(world.rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(0);
+  });
+
+  test('AWSCURRENT\'s SELECT 1 failing for another reason than its login is reported as it is, with or without the create-user tag', async () => {
+    for (const tags of [{}, { 'redshift-rotation:create-user': 'true' }] as Array<Record<string, string>>) {
+      world = new World();
+      alternating({ tags });
+      world.faults.push({ match: (sql) => sql === 'SELECT 1', fault: { kind: 'ABORTED' } });
+      const err = await failure();
+      expect(err.message).toMatch(/Redshift statement stmt-\d+ was ABORTED: Query aborted by the user$/);
+      expect(err.message).not.toMatch(/does not log in/);
+    }
+    world = new World();
+    alternating();
+    world.faults.push({ match: (sql) => sql === 'SELECT 1', fault: { kind: 'FAILED', error: 'ERROR: out of memory' } });
+    expect((await failure()).message).toMatch(/FAILED: ERROR: out of memory$/);
+  });
+
+  test('an ABORTED batch of reads is reported as it is, without reading the master\'s row alone', async () => {
+    alternating();
+    world.catalog = { master: [{ usename: 'admin', usesuper: false }], users: [userRow('app')] };
+    world.faults.push({ match: (sql) => sql.includes('FROM svv_user_grants'), fault: { kind: 'ABORTED' } });
+    const err = await failure();
+    expect(err.message).toMatch(/was ABORTED/);
+    expect(world.rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).not.toContain(CATALOG_SQL.master);
+  });
+
+  test('the refusal of an unproven alternate user says why each version did not prove it, in order', async () => {
+    alternating();
+    world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    const err = await failure();
+    expect(err.message).toBe(`setSecret failed for ${ARN}: the alternate user "app_clone" already exists, and this secret has not proven it owns it `
+      + '(the secret has no AWSPREVIOUS; AWSPENDING does not log in as "app_clone"; no version without labels holds user "app_clone"); '
+      + 'the rotation function alters an existing alternate user only when a version of the secret (AWSPREVIOUS, AWSPENDING after an interrupted '
+      + 'attempt, or the pending version of an abandoned rotation) logs in as it. Drop or rename that user, or store its credentials as AWSPREVIOUS; '
+      + 'nothing was changed');
+    expect(probePurposes()).toEqual(['-pending']);
+  });
+
+  test('an AWSPREVIOUS of another user proves nothing and is not even tried through a probe', async () => {
+    alternating();
+    world.secret(ARN).versions.set('v-older', { value: secretJson({ username: 'app', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN }), stages: ['AWSPREVIOUS'] });
+    world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    const err = await failure();
+    expect(err.message).toMatch(/\(AWSPREVIOUS holds user "app"; AWSPENDING does not log in as "app_clone"; /);
+    expect(probePurposes()).toEqual(['-pending']);
+  });
+
+  test('an AWSPREVIOUS probe that cannot run says so: its error, not "does not log in"', async () => {
+    // AWSPREVIOUS would log in as app_clone, but its probe's statement is aborted
+    alternating({ previous: true });
+    world.faults.push({ match: (sql, secretArn) => sql === 'SELECT 1' && secretArn !== ARN && secretArn !== MASTER_ARN, fault: { kind: 'ABORTED' } });
+    const err = await failure();
+    expect(err.message).toMatch(/\(AWSPREVIOUS could not be tried \(Redshift statement stmt-\d+ was ABORTED: Query aborted by the user\); AWSPENDING does not log in as "app_clone"; /);
+  });
+
+  test('the 3 newest unlabelled versions are looked at, each of the user through its own probe; another user\'s is skipped without one', async () => {
+    alternating();
+    world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    const versions = world.secret(ARN).versions;
+    for (let i = 0; i < 4; i++) {
+      versions.set(`abandoned-${i}`, { value: secretJson({ username: 'app_clone', password: `Abandoned${i}Passw0rd`, masterarn: MASTER_ARN }), stages: [] });
+    }
+    // the newest: another user's
+    versions.set('other-user', { value: secretJson({ username: 'someone', password: PREVIOUS_PASSWORD, masterarn: MASTER_ARN }), stages: [] });
+    const err = await failure();
+    expect(err.message).toMatch(/; no version without labels logs in as "app_clone"\)/);
+    expect(probePurposes()).toEqual(['-pending', '-abandoned1', '-abandoned2']);
+  });
+
+  test('a step that fails while the AWSPREVIOUS proof still runs waits for it: its probe is gone when the step ends', async () => {
+    alternating({ previous: true });
+    world.catalog = { master: [{ usename: 'admin', usesuper: false }] };
+    // the proof's statement never finishes: it is cancelled at the statement timeout, then its probe deleted
+    world.faults.push({ match: (sql, secretArn) => sql === 'SELECT 1' && secretArn !== ARN && secretArn !== MASTER_ARN, fault: { kind: 'HANG' } });
+    await createPending();
+    const err = await world.handler({ STATEMENT_TIMEOUT_MS: '1500' })(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/is not a superuser/);
+    expect(world.calls).toContain('rsd:CancelStatement');
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('the proof of AWSPREVIOUS uses a probe of its own', async () => {
+    alternating({ previous: true });
+    await createPending();
+    await world.handler()(event('setSecret'));
+    expect(probePurposes()).toEqual(['-previous']);
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('a step that fails early still waits for the AWSPREVIOUS proof, whose probe is gone when the step ends', async () => {
+    alternating({ previous: true });
+    world.catalog = { master: [{ usename: 'admin', usesuper: false }] };
+    const err = await failure();
+    expect(err.message).toMatch(/is not a superuser/);
+    expect(probePurposes()).toEqual(['-previous']);
+  });
+
+  test('setSecret without an AWSPENDING version fails saying so', async () => {
+    alternating();
+    world.startRotation();
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(new RegExp(`^setSecret failed for ${ARN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read AWSPENDING: Secrets Manager GetSecretValue failed: ResourceNotFoundException`));
+  });
+
+  test.each([[true, true], ['t', true], ['true', true], ['TRUE', true], ['f', false], ['yes', false], ['tr', false], [1, false], [null, false]])(
+    'checkMasterIsSuperuser: usesuper %p is a superuser: %p', (usesuper, expected) => {
+      const check = () => checkMasterIsSuperuser('admin', [{ usename: 'admin', usesuper: usesuper as Row[string] }]);
+      if (expected) expect(check).not.toThrow(); else expect(check).toThrow(/^the master user "admin" is not a superuser; ALTERNATING_USERS needs a superuser master \(it reads the other users' rows in svv_user_info and the privilege views, creates and alters users, and grants on objects it does not own\); nothing was changed$/);
+    });
 });

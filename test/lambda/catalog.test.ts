@@ -98,7 +98,7 @@ describe('a column missing from a read is an error naming the read and the colum
   test.each(cases)('%s without %s', (query, column) => {
     for (const value of [undefined, null]) {
       const r = full();
-      r[query][0] = { ...r[query][0], [column]: value };
+      r[query][0] = { ...r[query][0], [column]: value as Row[string] };
       expect(() => parseCatalog('app', 'app_clone', r as unknown as CatalogRows)).toThrow(`catalog read ${query}: column ${column} is missing or null`);
     }
   });
