@@ -192,6 +192,24 @@ describe('SINGLE_USER setSecret', () => {
     expectNothingLeaked(world);
   });
 
+  test('without an AWSPREVIOUS, no version logs in: the error names the two versions tried, no probe of a version that does not exist', async () => {
+    world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD }) });
+    world.users.set('app', md5('SomethingElse1', 'app'));
+    await createPending();
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toBe(`setSecret failed for ${ARN}: none of AWSCURRENT, AWSPENDING logs in as "app"; nothing was changed (set the password of the user and AWSCURRENT by hand)`);
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1); // the AWSPENDING probe only
+    expect(world.liveProbes()).toEqual([]);
+  });
+
+  test('setSecret without an AWSPENDING version fails saying so, and makes no probe', async () => {
+    singleUser();
+    world.startRotation();
+    const err = await world.handler()(event('setSecret')).catch((e) => e);
+    expect(err.message).toMatch(/: cannot read AWSPENDING: Secrets Manager GetSecretValue failed: ResourceNotFoundException/);
+    expect(world.sm).toHaveReceivedCommandTimes(CreateSecretCommand, 0);
+  });
+
   test('no version logs in: a clear error, the password unchanged, no probe left', async () => {
     singleUser();
     await createPending();
