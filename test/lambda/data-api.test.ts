@@ -332,3 +332,64 @@ describe('batches and results', () => {
     expect(rsd).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
   });
 });
+
+describe('what the mutation run found unchecked', () => {
+  test('chunk: no empty chunk at the end', () => {
+    expect(chunk([1, 2], 2)).toEqual([[1, 2]]);
+    expect(chunk([], 2)).toEqual([]);
+  });
+
+  test('rows: columns named by position when no page names them; a later page without names keeps the first page\'s', () => {
+    expect(rowsFromResults([{ Records: [[{ stringValue: 'x' }, { isNull: true }]] }])).toEqual([{ column0: 'x', column1: null }]);
+    expect(rowsFromResults([
+      { ColumnMetadata: [{ name: 'a' }], Records: [[{ longValue: 1 }]] },
+      { ColumnMetadata: [], Records: [[{ longValue: 2 }]] },
+    ])).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  test('no Parameters are sent for an empty list; a statement without a result set is not fetched', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'id-1', Status: 'FINISHED', HasResultSet: false });
+    expect(await api().query(target, SECRET, 'SELECT 1', [])).toEqual([]);
+    expect(rsd.commandCalls(ExecuteStatementCommand)[0].args[0].input.Parameters).toBeUndefined();
+    expect(rsd).toHaveReceivedCommandTimes(GetStatementResultCommand, 0);
+  });
+
+  test('queryBatch takes 40 reads', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'b-1', Status: 'FINISHED', SubStatements: Array.from({ length: 40 }, (_, i) => ({ Id: `b-1:${i + 1}`, HasResultSet: false })) });
+    expect(await api().queryBatch(target, SECRET, Array(40).fill('SELECT 1'))).toHaveLength(40);
+  });
+
+  test('each failing operation is named in the error', async () => {
+    rsd.on(BatchExecuteStatementCommand).rejects(new ValidationException({ message: 'bad batch', $metadata: { httpStatusCode: 400 } }));
+    await expect(api().queryBatch(target, SECRET, ['SELECT 1'])).rejects.toThrow(/^Redshift Data API BatchExecuteStatement failed: ValidationException \(HTTP 400\): bad batch$/);
+    await expect(api().batch(target, SECRET, ['SELECT 1'])).rejects.toThrow(/^Redshift Data API BatchExecuteStatement failed: ValidationException \(HTTP 400\): bad batch$/);
+    rsd.on(DescribeStatementCommand).rejects(new ValidationException({ message: 'no such statement', $metadata: { httpStatusCode: 400 } }));
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/^Redshift Data API DescribeStatement failed: ValidationException \(HTTP 400\): no such statement$/);
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'id-1', Status: 'FINISHED', HasResultSet: true });
+    rsd.on(GetStatementResultCommand).rejects(new ValidationException({ message: 'result gone', $metadata: { httpStatusCode: 400 } }));
+    await expect(api().query(target, SECRET, 'SELECT 1')).rejects.toThrow(/^Redshift Data API GetStatementResult failed: ValidationException \(HTTP 400\): result gone$/);
+  });
+
+  test('a submit error\'s message is trimmed and cut at 300 characters', async () => {
+    rsd.on(ExecuteStatementCommand).rejects(new ValidationException({ message: `  ${'m'.repeat(400)}  `, $metadata: { httpStatusCode: 400 } }));
+    const err = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(err.message.endsWith(`: ${'m'.repeat(300)}…`)).toBe(true);
+    rsd.on(ExecuteStatementCommand).rejects(new ValidationException({ message: `  ${'m'.repeat(300)}  `, $metadata: { httpStatusCode: 400 } }));
+    const exact = await api().execute(target, SECRET, 'SELECT 1').catch((e) => e);
+    expect(exact.message.endsWith(`: ${'m'.repeat(300)}`)).toBe(true);
+  });
+
+  test('less than a second before the statement timeout: DescribeStatement does not ask the service to wait', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    await api({ timeoutMs: 900 }).execute(target, SECRET, 'SELECT 1');
+    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBeUndefined();
+    rsd.resetHistory();
+    await api({ timeoutMs: 1000 }).execute(target, SECRET, 'SELECT 1');
+    expect(rsd.commandCalls(DescribeStatementCommand)[0].args[0].input.WaitTimeSeconds).toBe(1);
+  });
+
+  test('a FAILED statement without an error message says so', async () => {
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FAILED' });
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/^Redshift statement id-1 FAILED: no error message$/);
+  });
+});
