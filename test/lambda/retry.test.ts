@@ -59,3 +59,13 @@ describe('withRetry and the deadline', () => {
     expect(sleeps).toEqual([50]);
   });
 });
+
+describe('Deadline.require', () => {
+  test('exactly the time needed is enough; a millisecond less is not', () => {
+    const timing: Timing = { now: () => 0, sleep: async () => undefined, random: () => 0 };
+    // 2,000 ms from now keeps 1,000 back: 1,000 left for work
+    expect(() => Deadline.fromRemaining(timing, 2000).require('ExecuteStatement', 1000)).not.toThrow();
+    expect(() => Deadline.fromRemaining(timing, 1998).require('ExecuteStatement', 1000))
+      .toThrow(/^ran out of time: not starting ExecuteStatement with 999 ms left before the Lambda's deadline \(999 ms kept for cleanup\)$/);
+  });
+});
