@@ -111,3 +111,22 @@ describe('Redshift password rules', () => {
     expect(passwordProblems('ABCDEFGh', 8, '')).toEqual(['no digit']);
   });
 });
+
+describe('environment values as Lambda passes them (the survivors of the mutation run)', () => {
+  test('empty or blank values are the defaults', () => {
+    expect(parseConfig({ STATEMENT_POLL_MS: '', STATEMENT_TIMEOUT_MS: '   ', TEST_STATEMENTS: '  ', ALLOW_SUPERUSER_CLONE: ' ', MASTER_TARGETS: '' })).toEqual(DEFAULT_CONFIG);
+  });
+
+  test('padded values are read without their spaces', () => {
+    const config = parseConfig({ STATEMENT_POLL_MS: ' 250 ', ALLOW_SUPERUSER_CLONE: ' true ', TEST_STATEMENTS: ' ["SELECT 2"] ' });
+    expect([config.statementPollMs, config.allowSuperuserClone, config.testStatements]).toEqual([250, true, ['SELECT 2']]);
+    expect(parseConfig({ ALLOW_SUPERUSER_CLONE: 'false' }).allowSuperuserClone).toBe(false);
+  });
+
+  test('TEST_STATEMENTS: not JSON, not an array of non-empty strings, each refused with its own message', () => {
+    expect(() => parseConfig({ TEST_STATEMENTS: '[SELECT' })).toThrow(/^TEST_STATEMENTS must be a JSON array of non-empty SQL strings \(it is not valid JSON\)$/);
+    for (const bad of ['["SELECT 1", "  "]', '[1]', '{"a":"SELECT 1"}']) {
+      expect(() => parseConfig({ TEST_STATEMENTS: bad })).toThrow(/^TEST_STATEMENTS must be a JSON array of non-empty SQL strings$/);
+    }
+  });
+});
