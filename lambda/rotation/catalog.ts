@@ -4,6 +4,8 @@
  * objects each one owns) and of the master user.
  */
 
+import { USERNAME } from './secret';
+
 export type PrivilegeKind = 'relation' | 'schema' | 'database' | 'function' | 'procedure';
 
 /**
@@ -100,7 +102,7 @@ export type CatalogRows = Readonly<Record<CatalogQuery, readonly Row[]>>;
 
 /** A user name as an SQL string literal; only names that need no quoting (checked again here) are ever inlined. */
 export function userLiteral(name: string): string {
-  if (!/^[a-z_][a-z0-9_$]*$/.test(name)) throw new Error(`user name ${JSON.stringify(name)} cannot be put into a catalog read`);
+  if (!USERNAME.test(name)) throw new Error(`user name ${JSON.stringify(name)} cannot be put into a catalog read`);
   return `'${name}'`;
 }
 

@@ -1,7 +1,7 @@
 /**
- * Redshift Data API calls: submit, wait until the statement ends (DescribeStatement with WaitTimeSeconds), map FAILED / ABORTED / timeout to
- * errors that quote Redshift's message (never the SQL), retry throttling and transient errors, batch in
- * transactions of at most 40 statements.
+ * Redshift Data API calls: submit, wait until the statement ends (DescribeStatement with WaitTimeSeconds), map
+ * FAILED / ABORTED / timeout to errors that quote Redshift's message (never the SQL), retry throttling and transient
+ * errors, batch in transactions of at most 40 statements, read the rows of a batch of reads.
  */
 import { randomUUID } from 'crypto';
 // the SDK is bundled into the handler at build time (esbuild), so it is a devDependency
@@ -128,13 +128,7 @@ export class DataApi {
     if (sqls.length === 0 || sqls.length > MAX_BATCH_STATEMENTS) {
       throw new RotationError(`a batch of reads holds 1 to ${MAX_BATCH_STATEMENTS} statements, not ${sqls.length}`);
     }
-    const clientToken = randomUUID();
-    const id = await this.submit('BatchExecuteStatement', secretArn, sqls, () => this.client.send(new BatchExecuteStatementCommand({
-      ...target,
-      SecretArn: secretArn,
-      Sqls: [...sqls],
-      ClientToken: clientToken,
-    })));
+    const id = await this.submitBatch(target, secretArn, sqls);
     const description = await this.wait(id, secretArn);
     const subs = description.SubStatements ?? [];
     return Promise.all(sqls.map((_, i) => (subs[i]?.HasResultSet === false ? Promise.resolve([]) : this.rows(subs[i]?.Id ?? `${id}:${i + 1}`))));
@@ -155,15 +149,19 @@ export class DataApi {
   /** Runs `sqls` in transactions of at most 40 statements (one BatchExecuteStatement each), in order. */
   public async batch(target: DataApiTarget, secretArn: string, sqls: readonly string[]): Promise<void> {
     for (const part of chunk(sqls, MAX_BATCH_STATEMENTS)) {
-      const clientToken = randomUUID();
-      const id = await this.submit('BatchExecuteStatement', secretArn, part, () => this.client.send(new BatchExecuteStatementCommand({
-        ...target,
-        SecretArn: secretArn,
-        Sqls: part,
-        ClientToken: clientToken,
-      })));
-      await this.wait(id, secretArn);
+      await this.wait(await this.submitBatch(target, secretArn, part), secretArn);
     }
+  }
+
+  /** Submits `sqls` as one BatchExecuteStatement (one transaction, one client token for its retries); its Id. */
+  private async submitBatch(target: DataApiTarget, secretArn: string, sqls: readonly string[]): Promise<string> {
+    const clientToken = randomUUID();
+    return this.submit('BatchExecuteStatement', secretArn, sqls, () => this.client.send(new BatchExecuteStatementCommand({
+      ...target,
+      SecretArn: secretArn,
+      Sqls: [...sqls],
+      ClientToken: clientToken,
+    })));
   }
 
   private async submit(operation: string, secretArn: string, sqls: readonly string[], send: () => Promise<{ Id?: string }>): Promise<string> {

@@ -9,7 +9,8 @@ export const STRATEGY_TAG = 'redshift-rotation:strategy';
 export const CLONE_SUFFIX = '_clone';
 /** Longest Redshift identifier, in bytes. */
 export const MAX_USERNAME_BYTES = 127;
-const USERNAME = /^[a-z_][a-z0-9_$]*$/;
+/** A user name that needs no quoting: lower-case ASCII letters, digits, `_` and `$`, not starting with a digit or `$`. */
+export const USERNAME = /^[a-z_][a-z0-9_$]*$/;
 
 /** A validated Redshift secret; `fields` is the whole JSON object, kept so that a copy keeps unknown keys. */
 export interface RedshiftSecret {
