@@ -9,8 +9,10 @@
 import { randomBytes } from 'crypto';
 // the SDK clients are devDependencies: the benchmarks run from a development checkout only
 /* eslint-disable import/no-extraneous-dependencies */
-import { ListStatementsCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ListStatementsCommand } from '@aws-sdk/client-redshift-data';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 /* eslint-enable import/no-extraneous-dependencies */
 import { startLocalStack } from '../local-stack/local-stack';
 import type { CallRecord, LocalStack, LocalStackOptions, RotationLifecycleEvent } from '../local-stack/local-stack';
@@ -107,9 +109,8 @@ export async function startBenchStack(options: LocalStackOptions = {}): Promise<
   const stack = await startLocalStack({ rotationRetryDelayMs: 50, defaultFunction: {}, ...options });
   // the benchmark's own clients retry: a keep-alive socket the endpoint closes just as a request reuses it (its
   // keepAliveTimeout passing during a long wait for rotations) is a reset connection, not a finding
-  const config = { region: stack.region, maxAttempts: 4, credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' } };
-  const sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
-  const data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
+  const sm = stack.secretsManagerClient({ maxAttempts: 4 });
+  const data = stack.redshiftDataClient({ maxAttempts: 4 });
   let smFault: { remove(): void } | undefined;
   let master: string | undefined;
   let names = 0;

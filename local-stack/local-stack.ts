@@ -131,10 +131,14 @@ export interface LocalStack {
    * `iam`: the role policies its calls are authorized against; without it, no IAM checks).
    */
   registerFunction(functionArn: string, config: FunctionConfig): void;
-  /** An SDK v3 Secrets Manager client for the local endpoint (fake credentials). */
-  secretsManagerClient(): SecretsManagerClient;
-  /** An SDK v3 Redshift Data client for the local endpoint (fake credentials). */
-  redshiftDataClient(): RedshiftDataClient;
+  /**
+   * An SDK v3 Secrets Manager client for the local endpoint (fake credentials). One attempt per call unless
+   * `maxAttempts` says otherwise (a caller that waits long between calls may meet a keep-alive socket the endpoint
+   * just closed: retrying makes that a non-event).
+   */
+  secretsManagerClient(options?: { maxAttempts?: number }): SecretsManagerClient;
+  /** An SDK v3 Redshift Data client for the local endpoint (fake credentials); `maxAttempts` as for Secrets Manager. */
+  redshiftDataClient(options?: { maxAttempts?: number }): RedshiftDataClient;
   /** Runs SQL as the admin superuser, directly on PostgreSQL (no shim rewriting); returns the rows. */
   adminQuery<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs one Redshift statement as the admin through the shim's rewriter (CREATE ROLE, GRANT ROLE, SYSLOG ACCESS, …),
@@ -262,8 +266,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       get invocations() { return lambda.invocations; },
       functionArn: (name = 'redshift-rotation') => `arn:aws:lambda:${region}:${account}:function:${name}`,
       registerFunction: (arn, config) => lambda.registerFunction(arn, config),
-      secretsManagerClient: () => new SecretsManagerClient({ ...clientConfig(), endpoint: smUrl }),
-      redshiftDataClient: () => new RedshiftDataClient({ ...clientConfig(), endpoint: dataUrl }),
+      secretsManagerClient: (o) => new SecretsManagerClient({ ...clientConfig(), ...o, endpoint: smUrl }),
+      redshiftDataClient: (o) => new RedshiftDataClient({ ...clientConfig(), ...o, endpoint: dataUrl }),
       adminQuery: async <T>(sql: string, params?: unknown[]) => (await adminPool.query(sql, params)).rows as T[],
       adminRedshift: async (sql) => {
         const statements = rewriteStatement(sql);

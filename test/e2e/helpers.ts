@@ -126,13 +126,8 @@ export class E2e {
   private constructor(readonly stack: LocalStack, pgLog: string[]) {
     this.pgLog = pgLog;
     // the suite's own clients retry (a keep-alive socket closed by the endpoint under load is not a finding)
-    const config = {
-      region: stack.region,
-      maxAttempts: 4,
-      credentials: { accessKeyId: 'AKIALOCALSTACK', secretAccessKey: 'local-stack-fake-secret' },
-    };
-    this.sm = new SecretsManagerClient({ ...config, endpoint: stack.endpoints.secretsManager });
-    this.data = new RedshiftDataClient({ ...config, endpoint: stack.endpoints.redshiftData });
+    this.sm = stack.secretsManagerClient({ maxAttempts: 4 });
+    this.data = stack.redshiftDataClient({ maxAttempts: 4 });
     this.passwords.add(stack.postgres.adminPassword);
   }
 
