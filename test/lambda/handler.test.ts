@@ -3,7 +3,7 @@
  * (fields, duration), and the Lambda deadline it reads from the context.
  */
 import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
-import { addSingleUserApp, ARN, TOKEN, World } from './world';
+import { addSingleUserApp, ARN, CURRENT_PASSWORD, md5, secretJson, TOKEN, World } from './world';
 import { createHandler } from '../../lambda/rotation/index';
 
 let world: World;
@@ -109,6 +109,24 @@ describe('the log line', () => {
     expect(lines.map((l) => JSON.parse(l)).map((l) => [l.secretArn, l.step, l.strategy, l.outcome])).toEqual([
       [ARN, 'setSecret', 'ALTERNATING_USERS', 'ok'], [ARN, 'testSecret', null, 'ok'],
     ]);
+  });
+
+  test('a step for a token already AWSCURRENT logs the SINGLE_USER tag as well; another tag value is not logged', async () => {
+    singleUser();
+    const tags = world.secret(ARN).tags;
+    tags.push({ Key: 'redshift-rotation:strategy', Value: 'SINGLE_USER' });
+    const { run, lines } = handlerWith();
+    await run({ SecretId: ARN, ClientRequestToken: 'v-current-0000', Step: 'setSecret' });
+    tags[0] = { Key: 'redshift-rotation:strategy', Value: 'BOTH' };
+    await run({ SecretId: ARN, ClientRequestToken: 'v-current-0000', Step: 'testSecret' });
+    expect(lines.map((l) => JSON.parse(l).strategy)).toEqual(['SINGLE_USER', null]);
+  });
+
+  test('a SINGLE_USER secret whose masterarn names itself rotates: only ALTERNATING_USERS uses (and checks) masterarn', async () => {
+    world.addSecret({ arn: ARN, current: secretJson({ username: 'app', password: CURRENT_PASSWORD, masterarn: ARN }), tags: { 'redshift-rotation:strategy': 'SINGLE_USER' } });
+    world.users.set('app', md5(CURRENT_PASSWORD, 'app'));
+    expect(await world.rotate(world.handler())).toBeUndefined();
+    expect(world.logsIn(world.stageValue(ARN, 'AWSCURRENT'))).toBe(true);
   });
 });
 
