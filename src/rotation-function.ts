@@ -1001,11 +1001,11 @@ export function validateFunctionProps(props: RedshiftRotationFunctionProps): voi
   }
   if (props.excludeCharacters !== undefined && !Token.isUnresolved(props.excludeCharacters)) {
     const excluded = new Set(props.excludeCharacters + REDSHIFT_FORBIDDEN);
-    const missing = [['an uppercase letter', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'], ['a lowercase letter', 'abcdefghijklmnopqrstuvwxyz'], ['a digit', '0123456789']]
+    const missing = [['uppercase letter', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'], ['lowercase letter', 'abcdefghijklmnopqrstuvwxyz'], ['digit', '0123456789']]
       .filter(([, chars]) => [...chars].every((c) => excluded.has(c)))
       .map(([what]) => what);
     if (missing.length > 0) {
-      throw new Error(`excludeCharacters: excludes every ${missing.join(', ')}, so no valid Redshift password remains (it needs an uppercase letter, a lowercase letter and a digit)`);
+      throw new Error(`excludeCharacters: excludes every ${missing.join(' and every ')}, so no valid Redshift password remains (it needs an uppercase letter, a lowercase letter and a digit)`);
     }
   }
   if (props.testStatements) {

@@ -94,9 +94,12 @@ describe('impossible combinations throw, naming the prop', () => {
   });
 
   test('excludeCharacters that leave no valid password', () => {
-    expect(() => build({ username: 'app', excludeCharacters: '0123456789' })).toThrow(/excludeCharacters: excludes every a digit/);
+    expect(() => build({ username: 'app', excludeCharacters: '0123456789' })).toThrow('excludeCharacters: excludes every digit, so no valid Redshift password remains (it needs an uppercase letter, a lowercase letter and a digit)');
     expect(() => build({ username: 'app', excludeCharacters: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' }))
-      .toThrow(/excludeCharacters: excludes every an uppercase letter, a lowercase letter/);
+      .toThrow(/^excludeCharacters: excludes every uppercase letter and every lowercase letter, so no valid/);
+    expect(() => build({ username: 'app', excludeCharacters: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' })).toThrow(/^excludeCharacters: excludes every uppercase letter, so/);
+    // one letter of each kind left is enough
+    expect(() => build({ username: 'app', excludeCharacters: 'ABCDEFGHIJKLMNOPQRSTUVWXY012345678' })).not.toThrow();
   });
 
   test('usernames Redshift would need quoted, or too long for the clone', () => {
