@@ -79,6 +79,24 @@ describe('configuration from the environment', () => {
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}`));
   });
 
+  test.each([
+    ['not json', ' (it is not valid JSON)'],
+    ['["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf"]', '; entry 0 is not'],
+    ['[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf",1]]', '; entry 0 is not'],
+    ['[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf","cluster:c"],["xarn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf","cluster:c"]]',
+      '; entry 1 does not start with a secret ARN'],
+    ['[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf\\nx","cluster:c"]]', '; entry 0 does not start with a secret ARN'],
+    ['[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf","xcluster:c"]]', '; entry 0 has the target "xcluster:c"'],
+    ['[["arn:aws:secretsmanager:eu-west-1:111122223333:secret:a-AbCdEf","cluster:c\\nx"]]', '; entry 0 has the target "cluster:c\\nx"'],
+  ])('MASTER_TARGETS=%s is refused saying why', (value, why) => {
+    expect(() => parseConfig({ MASTER_TARGETS: value })).toThrow(new Error(
+      `MASTER_TARGETS must be a JSON array of [master secret ARN, "cluster:<id>" | "workgroup:<name>", …] entries${why}`));
+  });
+
+  test('blank MASTER_TARGETS and an empty PROBE_SECRET_PREFIX are the defaults', () => {
+    expect(parseConfig({ MASTER_TARGETS: '   ', PROBE_SECRET_PREFIX: '' })).toEqual(DEFAULT_CONFIG);
+  });
+
   test('a TEST_STATEMENTS parse error does not quote the value', () => {
     expect(() => parseConfig({ TEST_STATEMENTS: '[secretish' })).toThrow(/^TEST_STATEMENTS[^[]*$/);
   });

@@ -133,6 +133,10 @@ describe('secret JSON', () => {
     expect(() => parse({ ...base, username: 5 })).toThrow(/^AWSCURRENT: username is missing or not a non-empty string$/);
     expect(() => parse({ ...base, password: 12345678 })).toThrow(/^AWSCURRENT: password is missing or not a non-empty string$/);
     expect(() => parseMasterSecret(JSON.stringify({ username: 5, password: PW }), 'the master')).toThrow(/^the master: username is missing or not a non-empty string$/);
+    expect(() => parseMasterSecret(JSON.stringify({ username: '', password: PW }), 'the master')).toThrow(/^the master: username is missing or not a non-empty string$/);
+    expect(() => parseMasterSecret(JSON.stringify({ username: 'admin', password: '' }), 'the master')).toThrow(/^the master: password is missing or not a non-empty string$/);
+    expect(() => parse({ ...base, username: '' })).toThrow(/^AWSCURRENT: username is missing or not a non-empty string$/);
+    expect(() => parse({ ...base, password: '' })).toThrow(/^AWSCURRENT: password is missing or not a non-empty string$/);
     expect(() => parseMasterSecret(JSON.stringify({ username: 'admin', password: 12345678 }), 'the master')).toThrow(/^the master: password is missing or not a non-empty string$/);
   });
 
@@ -224,6 +228,12 @@ describe('pending fits current', () => {
     expect(() => checkPendingFitsCurrent(current, parse({ ...base, username: 'app_clone' }), 'SINGLE_USER')).toThrow(/does not fit SINGLE_USER: expected "app"/);
     expect(() => checkPendingFitsCurrent(current, parse({ ...base, dbClusterIdentifier: 'c2' }), 'SINGLE_USER')).toThrow(/must be the same as in AWSCURRENT/);
     expect(() => checkPendingFitsCurrent(current, parse({ ...base, dbname: 'dev' }), 'SINGLE_USER')).toThrow(/must be the same/);
+  });
+
+  test('a pending secret for another workgroup does not fit', () => {
+    const wg = parse({ ...base, dbClusterIdentifier: undefined, workgroupName: 'wg1' });
+    expect(() => checkPendingFitsCurrent(wg, parse({ ...base, dbClusterIdentifier: undefined, workgroupName: 'wg2' }), 'SINGLE_USER'))
+      .toThrow(/^AWSPENDING: dbClusterIdentifier, workgroupName and dbname must be the same as in AWSCURRENT$/);
   });
 
   test('alternating users: the other user of the pair', () => {
