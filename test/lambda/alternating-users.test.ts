@@ -1,5 +1,5 @@
 import { BatchExecuteStatementCommand, ExecuteStatementCommand, GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import {
   ARN, CURRENT_PASSWORD, expectNothingLeaked, MASTER_ARN, MASTER_PASSWORD, md5, NEW_PASSWORDS, PREVIOUS_PASSWORD, secretJson, TOKEN, World,
 } from './world';
@@ -351,7 +351,7 @@ describe('ALTERNATING_USERS refusals: a clear error and nothing changed', () => 
   });
 
   test('the AWSCURRENT user is missing from the catalog the master reads', async () => {
-    await refused(/AWSCURRENT user "app_clone" is not in pg_user \/ svv_user_info/, () => {
+    await refused(/AWSCURRENT user "app_clone" is not in pg_user \/ svv_user_info as the master user reads them; it is the source of truth for "app", so nothing was changed$/, () => {
       alternating({ username: 'app_clone' });
       world.catalog = { users: [userRow('app')] };
     });
@@ -841,7 +841,29 @@ describe('what the mutation run found unchecked', () => {
     expect(err.message).toMatch(new RegExp(`^setSecret failed for ${ARN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read AWSPENDING: Secrets Manager GetSecretValue failed: ResourceNotFoundException`));
   });
 
-  test.each([[true, true], ['t', true], ['true', true], ['TRUE', true], ['f', false], ['yes', false], ['tr', false], [1, false], [null, false]])(
+  test('checkMasterIsSuperuser: no row at all is no superuser', () => {
+    expect(() => checkMasterIsSuperuser('admin', [])).toThrow(/^the master user "admin" is not a superuser;/);
+  });
+
+  test('the versions without labels that cannot be listed are named as the reason, and nothing is changed', async () => {
+    alternating();
+    world.users.set('app_clone', md5('someone-elses-password', 'app_clone'));
+    world.sm.on(ListSecretVersionIdsCommand).rejects(Object.assign(new Error('list denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const err = await failure();
+    expect(err.message).toMatch(/; the versions without labels could not be listed \(Secrets Manager ListSecretVersionIds failed: AccessDeniedException \(HTTP 400\): list denied\)\); /);
+  });
+
+  test('with the create-user tag, AWSCURRENT\'s SELECT 1 FAILED (not a login failure) and no such user in the catalog: the users are created', async () => {
+    // Redshift's answer for a user that does not exist is not documented: a FAILED statement counts as a failed login with the tag
+    alternating({ tags: { 'redshift-rotation:create-user': 'true' } });
+    world.catalog = { users: [] };
+    world.faults.push({ match: (sql, secretArn) => sql === 'SELECT 1' && secretArn === ARN, fault: { kind: 'FAILED', error: 'ERROR: user "app" does not exist' } });
+    await createPending();
+    await world.handler()(event('setSecret')).catch(() => undefined);
+    expect(batches()).toEqual([[createUserSql('app', CURRENT_PASSWORD), createUserSql('app_clone', NEW)]]);
+  });
+
+  test.each([[true, true], ['t', true], ['true', true], ['TRUE', true], ['f', false], ['yes', false], ['tr', false], ['not', false], ['xtrue', false], [1, false], [null, false]])(
     'checkMasterIsSuperuser: usesuper %p is a superuser: %p', (usesuper, expected) => {
       const check = () => checkMasterIsSuperuser('admin', [{ usename: 'admin', usesuper: usesuper as Row[string] }]);
       if (expected) expect(check).not.toThrow(); else expect(check).toThrow(/^the master user "admin" is not a superuser; ALTERNATING_USERS needs a superuser master \(it reads the other users' rows in svv_user_info and the privilege views, creates and alters users, and grants on objects it does not own\); nothing was changed$/);

@@ -56,6 +56,8 @@ describe('secrets people already have (host only)', () => {
     expect(targetFromHost('gov.abc123.us-gov-west-1.redshift.amazonaws.com')).toEqual({ dbClusterIdentifier: 'gov' });
     expect(targetFromHost('wg-gov.123456789012.us-gov-east-1.redshift-serverless.amazonaws.com')).toEqual({ workgroupName: 'wg-gov' });
     expect(targetFromHost('mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com:54x')).toBeUndefined();
+    // a port is only read at the end: a colon inside the name is no endpoint
+    expect(targetFromHost('mycluster:1.abc123xyz789.us-west-2.redshift.amazonaws.com')).toBeUndefined();
   });
 
   test('the user guide\'s Redshift structure (host, port as a string) targets the cluster; the copy keeps the same fields', () => {
@@ -273,6 +275,13 @@ describe('master secrets and their targets (issue 8.3)', () => {
     expect(masterJsonTarget({ ...bare, dbClusterIdentifier: '', workgroupName: 5 })).toBeUndefined();
     expect(masterJsonTarget({ ...bare, dbClusterIdentifier: 7, host: 'c9.abc.eu-west-1.redshift.amazonaws.com' })).toEqual({ dbClusterIdentifier: 'c9' });
     expect(masterJsonTarget({ ...bare, workgroupName: 'wg2', host: '' })).toEqual({ dbClusterIdentifier: undefined, workgroupName: 'wg2' });
+  });
+
+  test('checkMasterTarget: a master paired with another workgroup is refused for this one', () => {
+    const wgCurrentOnly = parse({ ...base, dbClusterIdentifier: undefined, workgroupName: 'wg1' });
+    const other = [{ arn: ARN_, partial: false, targets: [{ kind: 'workgroup', name: 'wg-other' }] }];
+    expect(() => checkMasterTarget({ masterArn: ARN_, masterFields: bare, current: wgCurrentOnly, pairings: other }))
+      .toThrow(/is paired with other targets in the rotation function's MASTER_TARGETS, not with the workgroup "wg1" of the rotated secret/);
   });
 
   test('checkMasterTarget: a pairing with several targets stands for each of them, and a kind never for the other', () => {

@@ -254,6 +254,20 @@ describe('grouped GRANT / REVOKE', () => {
     expect(groupedPrivilegeStatements('GRANT', [], 'u')).toEqual([]);
   });
 
+  test('the statements do not depend on the order the catalog listed the privileges in', () => {
+    const privileges = [rel('a', 'SELECT'), rel('b', 'INSERT'), rel('c', 'SELECT'), rel('c', 'INSERT'), rel('d', 'DELETE'), rel('e', 'UPDATE')];
+    // one kind: the privilege sets in the order of their text
+    const expected = [
+      'GRANT DELETE ON TABLE "s"."d" TO "u"',
+      'GRANT INSERT ON TABLE "s"."b" TO "u"',
+      'GRANT SELECT ON TABLE "s"."a" TO "u"',
+      'GRANT SELECT, INSERT ON TABLE "s"."c" TO "u"',
+      'GRANT UPDATE ON TABLE "s"."e" TO "u"',
+    ];
+    expect(groupedPrivilegeStatements('GRANT', privileges, 'u')).toEqual(expected);
+    expect(groupedPrivilegeStatements('GRANT', [...privileges].reverse(), 'u')).toEqual(expected);
+  });
+
   test('a group too long for one statement is split: every statement under the limit, every object exactly once', () => {
     const long = 'x'.repeat(100);
     const privileges = Array.from({ length: 2000 }, (_, i) => rel(`${long}${String(i).padStart(4, '0')}`, 'SELECT', 'sch"ema'));
