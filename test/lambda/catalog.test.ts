@@ -103,6 +103,12 @@ describe('a column missing from a read is an error naming the read and the colum
     }
   });
 
+  test.each(['function', 'procedure'])('an owned %s without object_name', (type) => {
+    const r = full();
+    r.owned = [{ owner_name: 'app', object_type: type, namespace_name: 's', object_name: null, argument_types: '' }];
+    expect(() => parseCatalog('app', 'app_clone', r as unknown as CatalogRows)).toThrow('catalog read owned: column object_name is missing or null');
+  });
+
   test('numbers and booleans in text columns are read as their text', () => {
     const r = full();
     r.relations = [{ identity_name: 'app', namespace_name: 2024, relation_name: true, privilege_type: 'SELECT' }];
@@ -162,7 +168,7 @@ describe('text arrays (useconfig) as the Data API returns them', () => {
     ['{[0:1]=a}', ['[0:1]=a']],
     ['{  }', []],
     ['{ "x" , y }', ['x', 'y']],
-    ['{NULL,null,nullx,"NULL"}', [null, null, 'nullx', 'NULL']],
+    ['{NULL,null,nullx,xnull,"NULL"}', [null, null, 'nullx', 'xnull', 'NULL']],
     ['{"a\\\\"}', ['a\\']],
   ])('%s', (text, expected) => {
     expect(parseTextArray(text)).toEqual(expected);
