@@ -354,6 +354,16 @@ describe('what the mutation run found unchecked', () => {
     expect(rsd).toHaveReceivedCommandTimes(GetStatementResultCommand, 0);
   });
 
+  test('rows: a column the metadata lists without name or label is named by its position', () => {
+    expect(rowsFromResults([{ ColumnMetadata: [{}, { label: 'B' }], Records: [[{ stringValue: 'x' }, { longValue: 2 }]] }])).toEqual([{ column0: 'x', b: 2 }]);
+  });
+
+  test('a submission refused without a message, or answered without an Id, says so', async () => {
+    rsd.on(ExecuteStatementCommand).rejectsOnce(new ValidationException({ message: '', $metadata: { httpStatusCode: 400 } })).resolvesOnce({});
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/^Redshift Data API ExecuteStatement failed: ValidationException \(HTTP 400\)$/);
+    await expect(api().execute(target, SECRET, 'SELECT 1')).rejects.toThrow(/^Redshift Data API ExecuteStatement returned no statement Id$/);
+  });
+
   test('queryBatch takes 40 reads', async () => {
     rsd.on(DescribeStatementCommand).resolves({ Id: 'b-1', Status: 'FINISHED', SubStatements: Array.from({ length: 40 }, (_, i) => ({ Id: `b-1:${i + 1}`, HasResultSet: false })) });
     expect(await api().queryBatch(target, SECRET, Array(40).fill('SELECT 1'))).toHaveLength(40);
