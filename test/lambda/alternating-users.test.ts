@@ -841,6 +841,13 @@ describe('what the mutation run found unchecked', () => {
     expect(err.message).toMatch(new RegExp(`^setSecret failed for ${ARN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read AWSPENDING: Secrets Manager GetSecretValue failed: ResourceNotFoundException`));
   });
 
+  test('testSecret makes its probe at once: only SINGLE_USER keeps one from setSecret to read first', async () => {
+    alternating();
+    expect(await world.rotate(world.handler())).toBeUndefined();
+    const probeReads = world.sm.commandCalls(GetSecretValueCommand).filter((c) => String(c.args[0].input.SecretId).startsWith('redshift-rotation-probe/'));
+    expect(probeReads).toHaveLength(0);
+  });
+
   test('checkMasterIsSuperuser: no row at all is no superuser', () => {
     expect(() => checkMasterIsSuperuser('admin', [])).toThrow(/^the master user "admin" is not a superuser;/);
   });
