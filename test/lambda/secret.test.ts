@@ -44,6 +44,7 @@ describe('secrets people already have (host only)', () => {
   test.each([
     'db.example.com', '10.0.0.12', 'vpce-0123-abcd.redshift.us-east-1.vpce.amazonaws.com',
     'wg.12345.us-east-1.redshift-serverless.amazonaws.com', 'c.abc.us-east-1.redshift.amazonaws.com.evil.com',
+    'wg1.123456789012.us-east-1.redshift-serverless.amazonaws.com.evil.com',
     // a name in front of an endpoint is not that endpoint
     'evil.mycluster.abc123xyz789.us-west-2.redshift.amazonaws.com', 'evil.wg1.123456789012.us-east-1.redshift-serverless.amazonaws.com',
   ])('not a Redshift endpoint: %s', (host) => {
