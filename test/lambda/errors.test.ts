@@ -8,12 +8,14 @@ import {
 } from '../../lambda/rotation/errors';
 
 describe('error classes', () => {
+  // made inside each test (not in the table) so that the mutation run sees which tests cover the constructors
   test.each([
-    [new RotationError('m'), 'RotationError'],
-    [new LoginFailedError('m'), 'LoginFailedError'],
-    [new StatementError('m', 'ABORTED'), 'StatementError'],
-    [new OutOfTimeError('m'), 'OutOfTimeError'],
-  ])('%p is named %s (the name the log line and the step error show) and is a RotationError', (err, name) => {
+    [() => new RotationError('m'), 'RotationError'],
+    [() => new LoginFailedError('m'), 'LoginFailedError'],
+    [() => new StatementError('m', 'ABORTED'), 'StatementError'],
+    [() => new OutOfTimeError('m'), 'OutOfTimeError'],
+  ])('%#: the error is named %s (the name the log line and the step error show) and is a RotationError', (make, name) => {
+    const err = make();
     expect(err.name).toBe(name);
     expect(errorName(err)).toBe(name);
     expect(err).toBeInstanceOf(RotationError);
