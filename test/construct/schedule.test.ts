@@ -52,7 +52,7 @@ describe('cron', () => {
 describe('expression', () => {
   test.each([
     'rate(4 hours)', 'rate(1 day)', 'rate(24000 hours)', 'rate(1000 days)',
-    'cron(0 */4 * * ? *)', 'cron(0 0/4 * * ? *)', 'cron(0 0,4,8,12,16,20 * * ? *)', 'cron(0 4,10,20 * * ? *)', 'cron(0 2,20 * * ? *)',
+    'cron(0 */4 * * ? *)', 'cron(0 0/4 * * ? *)', 'cron(0 0,4,8,12,16,20 * * ? *)', 'cron(0 4,10,20 * * ? *)', 'cron(0 20,4,10 * * ? *)', 'cron(0 2,20 * * ? *)',
     'cron( 0 3 * * ? * )', 'cron(0  3 * * ? *)', 'cron(0 3 ? * MON#1 *)',
   ])('%s is taken as it is', (expression) => {
     const schedule = RotationSchedule.expression(expression);
@@ -68,7 +68,7 @@ describe('expression', () => {
     ['xcron(0 3 * * ? *)', neither], ['cron(0 3 * * ? *)x', neither], ['cron()', neither],
     ['cron(0 3 * * ?)', (e: string) => `schedule: '${e}' needs 6 fields (minutes hours day-of-month month day-of-week year)`],
     ['cron(0 3 * * ? * *)', (e: string) => `schedule: '${e}' needs 6 fields (minutes hours day-of-month month day-of-week year)`],
-    ['cron(0 * * * ? *)', tooOften], ['cron(0 */3 * * ? *)', tooOften], ['cron(0 1/3 * * ? *)', tooOften], ['cron(0 10/3 * * ? *)', tooOften],
+    ['cron(0 * * * ? *)', tooOften], ['cron(0 */3 * * ? *)', tooOften], ['cron(0 1/3 * * ? *)', tooOften], ['cron(0 10/3 * * ? *)', tooOften], ['cron(0 */03 * * ? *)', tooOften],
     ['cron(0 1,22 * * ? *)', tooOften], ['cron(0 22,1 * * ? *)', tooOften], ['cron(0 0,12,15 * * ? *)', tooOften],
     ['cron(0 1-5 * * ? *)', (e: string) => `schedule: '${e}' uses an hour range, which runs more often than every 4 hours`],
   ])('%s is refused', (expression, message) => {

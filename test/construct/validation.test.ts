@@ -46,7 +46,8 @@ describe('impossible combinations throw, naming the prop', () => {
 
   test('natGateway() on isolated subnets', () => {
     expect(() => build({ username: 'app', network: RotationNetwork.natGateway() }, (stack) => ({ vpc: isolatedVpc(stack) })))
-      .toThrow(/network: RotationNetwork.natGateway\(\) needs subnets with egress, but 2 of the selected subnets are isolated/);
+      .toThrow('network: RotationNetwork.natGateway() needs subnets with egress, but 2 of the selected subnets are isolated '
+        + '(TestStack/Vpc/isolatedSubnet1, TestStack/Vpc/isolatedSubnet2); choose PRIVATE_WITH_EGRESS subnets in vpcSubnets, or use RotationNetwork.interfaceEndpoints()');
   });
 
   test('public subnets', () => {
