@@ -157,6 +157,25 @@ describe('_lookup: what the target finds in the app', () => {
     });
   });
 
+  test('a workgroup is found by its own name, not another one\'s', () => {
+    const stack = newStack();
+    new redshiftserverless.CfnWorkgroup(stack, 'Other', { workgroupName: 'other-wg' });
+    expect(RedshiftTarget.workgroup('analytics-wg')._lookup(stack).dependency).toBeUndefined();
+    const { workgroup } = newServerless(stack);
+    expect(RedshiftTarget.workgroup('analytics-wg')._lookup(stack).dependency).toBe(workgroup);
+  });
+
+  test('an attachment-target construct without a CfnCluster inside is still the dependency', () => {
+    const stack = newStack();
+    class Plain extends Construct implements secretsmanager.ISecretAttachmentTarget {
+      public asSecretAttachmentTarget() {
+        return { targetId: 'plain', targetType: secretsmanager.AttachmentTargetType.REDSHIFT_CLUSTER };
+      }
+    }
+    const plain = new Plain(stack, 'Plain');
+    expect(RedshiftTarget.fromSecretAttachmentTarget(plain)._lookup(stack)).toEqual({ dependency: plain });
+  });
+
   test('a cluster of another stack: no dependency, no endpoint (a cross-stack reference), its literal database still', () => {
     const app = new cdk.App();
     const env = { account: '123456789012', region: 'eu-west-1' };
