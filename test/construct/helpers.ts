@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
+import { Construct } from 'constructs';
 
 /** Masks asset hashes so that a change of the handler bundle does not churn every snapshot. */
 export const assetHashSerializer: jest.SnapshotSerializerPlugin = {
@@ -15,8 +16,8 @@ export function newStack(id = 'TestStack'): cdk.Stack {
   return new cdk.Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
 }
 
-export function newCluster(stack: cdk.Stack, id = 'Cluster', props: Partial<redshift.CfnClusterProps> = {}): redshift.CfnCluster {
-  return new redshift.CfnCluster(stack, id, {
+export function newCluster(scope: Construct, id = 'Cluster', props: Partial<redshift.CfnClusterProps> = {}): redshift.CfnCluster {
+  return new redshift.CfnCluster(scope, id, {
     clusterIdentifier: 'analytics',
     clusterType: 'single-node',
     nodeType: 'ra3.xlplus',

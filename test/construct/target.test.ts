@@ -4,7 +4,6 @@
  * here synthesizes a template: these are the decisions the construct builds on.
  */
 import * as cdk from 'aws-cdk-lib';
-import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -79,7 +78,7 @@ describe('fromSecretAttachmentTarget', () => {
     class Wrapped extends Construct implements secretsmanager.ISecretAttachmentTarget {
       constructor(scope: Construct, id: string) {
         super(scope, id);
-        new redshift.CfnCluster(this, 'Resource', { clusterIdentifier: 'Inner-Name', clusterType: 'single-node', nodeType: 'ra3.xlplus', dbName: 'dev', masterUsername: 'admin' });
+        newCluster(this, 'Resource', { clusterIdentifier: 'Inner-Name' });
       }
       public asSecretAttachmentTarget() {
         return { targetId: 'ref-ignored', targetType: secretsmanager.AttachmentTargetType.REDSHIFT_CLUSTER };
