@@ -6,14 +6,15 @@ import { Duration, Token } from 'aws-cdk-lib';
  */
 export interface RotationCronOptions {
   /**
-   * Minute of the hour (0-59).
+   * Minute of the hour. Secrets Manager takes only 0: its rotation windows open on the hour.
    *
    * @default '0'
    */
   readonly minute?: string;
 
   /**
-   * Hour of the day (0-23), UTC. Secrets Manager rotates at most every 4 hours.
+   * Hour of the day (0-23), UTC, with `,` `-` `*` `/`. Secrets Manager rotates at most every 4 hours; on a
+   * schedule of every day that includes the gap from the last hour of a day to the first of the next.
    *
    * @default '0'
    */
@@ -41,7 +42,7 @@ export interface RotationCronOptions {
   readonly weekDay?: string;
 
   /**
-   * Year.
+   * Year. Secrets Manager takes only `*` (no schedule more than a year apart).
    *
    * @default '*'
    */
@@ -147,20 +148,51 @@ function validateExpression(expression: string): void {
   if (fields.length !== 6) {
     throw new Error(`schedule: '${expression}' needs 6 fields (minutes hours day-of-month month day-of-week year)`);
   }
-  const hour = fields[1];
-  const step = /^(?:\*|\d+)\/(\d+)$/.exec(hour);
-  if (hour === '*' || (step && Number(step[1]) < MIN_INTERVAL_HOURS)) {
+  const [minute, hour, day, , weekDay, year] = fields;
+  if (!/^0+$/.test(minute)) {
+    throw new Error(`schedule: '${expression}' must have 0 in the minutes field: Secrets Manager's rotation windows open on the hour`);
+  }
+  if (year !== '*') {
+    throw new Error(`schedule: '${expression}' must have * in the year field: Secrets Manager takes no schedule more than a year apart`);
+  }
+  const hours = hoursOf(hour);
+  if (!hours) {
+    throw new Error(`schedule: '${expression}' has an hour field Secrets Manager does not take ('${hour}'): hours 0-23 with , - * /`);
+  }
+  // increments of hours restart each day: on a schedule of every day, the last hour is followed by the first
+  const daily = (day === '*' && weekDay === '?') || (day === '?' && weekDay === '*');
+  const gaps = hours.slice(1).map((h, i) => h - hours[i]);
+  if (daily) {
+    gaps.push(hours[0] + 24 - hours[hours.length - 1]);
+  }
+  if (Math.min(...gaps) < MIN_INTERVAL_HOURS) {
     throw new Error(`schedule: '${expression}' runs more often than every 4 hours, Secrets Manager's limit`);
   }
-  const list = hour.split(',');
-  if (list.length > 1 && list.every((h) => /^\d+$/.test(h))) {
-    const sorted = list.map(Number).sort((a, b) => a - b);
-    const gaps = sorted.map((h, i) => (i === 0 ? h + 24 - sorted[sorted.length - 1] : h - sorted[i - 1]));
-    if (Math.min(...gaps) < MIN_INTERVAL_HOURS) {
-      throw new Error(`schedule: '${expression}' runs more often than every 4 hours, Secrets Manager's limit`);
+}
+
+/**
+ * The hours of the day a cron hour field names, in order (`*`, `N`, `N-M`, each with an optional `/STEP`, joined by
+ * commas), or `undefined` when the field is not one Secrets Manager takes.
+ */
+function hoursOf(field: string): number[] | undefined {
+  const hours = new Set<number>();
+  for (const element of field.split(',')) {
+    const match = /^(?:(\*)|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/.exec(element);
+    if (!match) {
+      return undefined;
+    }
+    const [, all, from, to, step] = match;
+    const first = all ? 0 : Number(from);
+    const last = all || (step && !to) ? 23 : Number(to ?? from);
+    const increment = step ? Number(step) : 1;
+    if (first > 23 || last > 23 || increment === 0) {
+      return undefined;
+    }
+    // a range such as 22-2 runs past midnight
+    const end = last < first ? last + 24 : last;
+    for (let h = first; h <= end; h += increment) {
+      hours.add(h % 24);
     }
   }
-  if (/-/.test(hour) && !/^\d+$/.test(hour)) {
-    throw new Error(`schedule: '${expression}' uses an hour range, which runs more often than every 4 hours`);
-  }
+  return [...hours].sort((a, b) => a - b);
 }
