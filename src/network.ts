@@ -211,7 +211,8 @@ class RotationEndpoints extends Construct {
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443),
         'HTTPS from the whole VPC: the endpoints have private DNS, so every workload of the VPC uses them');
     }
-    const subnetSelection: ec2.SubnetSelection = { subnets: subnets.subnets, onePerAz: true };
+    // an interface endpoint takes at most one subnet per Availability Zone (onePerAz is ignored next to explicit subnets)
+    const subnetSelection: ec2.SubnetSelection = { subnets: ec2.SubnetFilter.onePerAz().selectSubnets(subnets.subnets) };
     for (const { id: name, prefix, service, variable } of SERVICES) {
       const endpoint = new ec2.InterfaceVpcEndpoint(this, name, {
         vpc,
@@ -253,17 +254,17 @@ class RotationEndpoints extends Construct {
    */
   private checkOtherEndpoints(): void {
     const ours = new Set(this.node.findAll().filter((c) => c instanceof ec2.CfnVPCEndpoint));
-    const sameValue = (a: unknown, aScope: IConstruct, b: unknown, bScope: IConstruct) => {
-      if (!Token.isUnresolved(a) && !Token.isUnresolved(b)) {
-        return a === b;
-      }
-      return Stack.of(aScope) === Stack.of(bScope) && JSON.stringify(Stack.of(aScope).resolve(a)) === JSON.stringify(Stack.of(bScope).resolve(b));
-    };
+    const resolved = (value: unknown, scope: IConstruct) => JSON.stringify(Stack.of(scope).resolve(value));
+    // a VPC id given as a token refers to a resource of its own stack: tokens of two stacks are two VPCs
+    const sameVpc = (other: ec2.CfnVPCEndpoint) => (!Token.isUnresolved(other.vpcId) && !Token.isUnresolved(this.vpc.vpcId)
+      ? other.vpcId === this.vpc.vpcId
+      : Stack.of(other) === Stack.of(this) && resolved(other.vpcId, other) === resolved(this.vpc.vpcId, this));
     for (const other of this.node.root.node.findAll()) {
-      if (!(other instanceof ec2.CfnVPCEndpoint) || ours.has(other) || !sameValue(other.vpcId, other, this.vpc.vpcId, this)) {
+      if (!(other instanceof ec2.CfnVPCEndpoint) || ours.has(other) || !sameVpc(other)) {
         continue;
       }
-      const service = SERVICES.find((s) => sameValue(other.serviceName, other, s.service.name, this));
+      // a service name refers to no resource (only the Region of its stack), so it compares across stacks
+      const service = SERVICES.find((s) => resolved(other.serviceName, other) === resolved(s.service.name, this));
       if (!service) {
         continue;
       }
