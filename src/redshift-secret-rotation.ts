@@ -289,14 +289,15 @@ export class RedshiftSecretRotation extends Construct implements ec2.IConnectabl
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.masterSecret) {
       this.masterSecret = props.masterSecret;
-      if (this.strategy !== RotationStrategy.ALTERNATING_USERS) {
-        grants.addMasterSecret(props.masterSecret);
-      } else if (fn instanceof RedshiftRotationFunction) {
-        // a master without target fields is used only against the targets it is paired with (MASTER_TARGETS)
-        grants.addMasterSecret(props.masterSecret);
-        fn._pairMaster(this, props.masterSecret, this.target);
-      } else {
-        fn.addMasterSecret(props.masterSecret, this.target);
+      // SINGLE_USER never reads a given master: the function gets no access to it
+      if (this.strategy === RotationStrategy.ALTERNATING_USERS) {
+        if (fn instanceof RedshiftRotationFunction) {
+          // a master without target fields is used only against the targets it is paired with (MASTER_TARGETS)
+          grants.addMasterSecret(props.masterSecret);
+          fn._pairMaster(this, props.masterSecret, this.target);
+        } else {
+          fn.addMasterSecret(props.masterSecret, this.target);
+        }
       }
       denyAccountRootDelete(props.masterSecret);
     } else if (props.masterUsername !== undefined) {
