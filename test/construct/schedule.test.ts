@@ -81,7 +81,7 @@ describe('expression', () => {
   const minutes = (e: string) => `schedule: '${e}' must have 0 in the minutes field: Secrets Manager's rotation windows open on the hour`;
   const year = (e: string) => `schedule: '${e}' must have * in the year field: Secrets Manager takes no schedule more than a year apart`;
   const hourField = (h: string) => (e: string) => `schedule: '${e}' has an hour field Secrets Manager does not take ('${h}'): hours 0-23 with , - * /`;
-  test.each([
+  test.each<readonly [string, (e: string) => string]>([
     ['rate(3 hours)', outside], ['rate(1 hour)', outside], ['rate(24001 hours)', outside], ['rate(1001 days)', outside],
     ['rate(5 minutes)', neither], ['xrate(4 hours)', neither], ['rate(4 hours)x', neither], ['every day', neither],
     ['xcron(0 3 * * ? *)', neither], ['cron(0 3 * * ? *)x', neither], ['cron()', neither],
