@@ -82,7 +82,7 @@ export class RotationNetwork {
    * `aws:PrincipalArn`) may use them. With `{ privateDns: true }` the endpoints serve the whole VPC (443 open to
    * the VPC CIDR).
    *
-   * The default for subnets without egress (`PRIVATE_ISOLATED`). If the VPC already has endpoints for these
+   * The default when any of the subnets has no egress (`PRIVATE_ISOLATED`). If the VPC already has endpoints for these
    * services, use `existingEndpoints()` (synth warns, or fails where the deployment would).
    */
   public static interfaceEndpoints(options: InterfaceEndpointsOptions = {}): RotationNetwork {
@@ -93,7 +93,7 @@ export class RotationNetwork {
    * Reach the public endpoints through the subnets' egress (a NAT gateway). The subnets must have egress
    * (`PRIVATE_WITH_EGRESS`); the function's security group allows outbound HTTPS only.
    *
-   * The default for subnets with egress.
+   * The default when every subnet has egress.
    */
   public static natGateway(): RotationNetwork {
     return new RotationNetwork(RotationNetworkType.NAT_GATEWAY, [], false);

@@ -116,7 +116,7 @@ export interface RotationFunctionOptions {
   /**
    * How the function reaches the Secrets Manager and Redshift Data API endpoints from `vpc`.
    *
-   * @default - `RotationNetwork.interfaceEndpoints()` when the subnets are isolated, else
+   * @default - `RotationNetwork.interfaceEndpoints()` when any of the subnets is isolated, else
    * `RotationNetwork.natGateway()`; nothing without `vpc`
    */
   readonly network?: RotationNetwork;
@@ -976,8 +976,9 @@ function escapeRegex(value: string): string {
 
 function defaultNetwork(vpc: ec2.IVpc, subnets: ec2.SelectedSubnets): RotationNetwork {
   const isolated = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
-  const allIsolated = subnets.subnets.length > 0 && subnets.subnets.every((s) => isolated.has(s.subnetId));
-  return allIsolated ? RotationNetwork.interfaceEndpoints() : RotationNetwork.natGateway();
+  // an isolated subnet has no way out but endpoints, which serve the subnets with egress as well
+  const anyIsolated = subnets.subnets.some((s) => isolated.has(s.subnetId));
+  return anyIsolated ? RotationNetwork.interfaceEndpoints() : RotationNetwork.natGateway();
 }
 
 /**

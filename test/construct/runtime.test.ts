@@ -117,6 +117,12 @@ describe('the runtime exists in the partition and region of the stack', () => {
     expect(runtimeOf(aws)).toBe('nodejs24.x');
   });
 
+  test('env-agnostic with an empty list of target partitions: the floor', () => {
+    const stack = stackIn(undefined, { '@aws-cdk/core:target-partitions': [] });
+    new RedshiftRotationFunction(stack, 'Fn');
+    expect(runtimeOf(stack)).toBe(FLOOR);
+  });
+
   test('a fact older than the floor never wins, even when it is the only one', () => {
     latestNodeRuntimeFact(['eu-west-1'], 'nodejs16.x');
     const stack = stackIn('eu-west-1');
