@@ -149,6 +149,9 @@ function validateExpression(expression: string): void {
     throw new Error(`schedule: '${expression}' needs 6 fields (minutes hours day-of-month month day-of-week year)`);
   }
   const [minute, hour, day, , weekDay, year] = fields;
+  if ((day === '?') === (weekDay === '?')) {
+    throw new Error(`schedule: '${expression}' needs ? in exactly one of day-of-month and day-of-week: a schedule takes one of them, not both`);
+  }
   if (!/^0+$/.test(minute)) {
     throw new Error(`schedule: '${expression}' must have 0 in the minutes field: Secrets Manager's rotation windows open on the hour`);
   }

@@ -80,6 +80,7 @@ describe('expression', () => {
   const tooOften = (e: string) => `schedule: '${e}' runs more often than every 4 hours, Secrets Manager's limit`;
   const minutes = (e: string) => `schedule: '${e}' must have 0 in the minutes field: Secrets Manager's rotation windows open on the hour`;
   const year = (e: string) => `schedule: '${e}' must have * in the year field: Secrets Manager takes no schedule more than a year apart`;
+  const days = (e: string) => `schedule: '${e}' needs ? in exactly one of day-of-month and day-of-week: a schedule takes one of them, not both`;
   const hourField = (h: string) => (e: string) => `schedule: '${e}' has an hour field Secrets Manager does not take ('${h}'): hours 0-23 with , - * /`;
   test.each<readonly [string, (e: string) => string]>([
     ['rate(3 hours)', outside], ['rate(1 hour)', outside], ['rate(24001 hours)', outside], ['rate(1001 days)', outside],
@@ -95,6 +96,8 @@ describe('expression', () => {
     // not every day, but too close within the day
     ['cron(0 1,3 ? * MON *)', tooOften], ['cron(0 */3 1 * ? *)', tooOften],
     ...['15', '10', '05', 'x0', '*', '0/15'].map((m) => [`cron(${m} 3 * * ? *)`, minutes] as const),
+    // Secrets Manager takes the day of the month or the day of the week, the other one ?
+    ...['* *', '1 MON', '* MON', '1 *', '? ?', 'L 2'].map((d) => [`cron(0 3 ${d.replace(' ', ' * ')} *)`, days] as const),
     ['cron(0 3 * * ? 2027)', year], ['cron(0 3 * * ? x*)', year], ['cron(0 3 * * ? *x)', year],
     ...['x*/4', '*/4x', '24', '0-24', '24-1', '*/0', 'L', '3,', ',3', '*-3', '3-', '-3', '123', '1/123', 'a'].map((h) => [`cron(0 ${h} * * ? *)`, hourField(h)] as const),
   ])('%s is refused', (expression, message) => {
