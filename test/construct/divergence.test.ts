@@ -1,9 +1,9 @@
 import * as cdk from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { newCluster, newServerless, newStack } from './helpers';
+import { newCluster, newServerless, newStack, warningsOf } from './helpers';
 import { RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
 
 const MASTER_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/admin-AbCdEf';
@@ -14,10 +14,6 @@ function secretTemplate(stack: cdk.Stack, id: string): any {
   const match = Object.entries(secrets).filter(([logicalId]) => new RegExp(`^${id}Secret[0-9A-F]{8}$`).test(logicalId));
   expect(match).toHaveLength(1);
   return match[0][1].Properties.GenerateSecretString.SecretStringTemplate;
-}
-
-function warningsOf(stack: cdk.Stack, id: string): string[] {
-  return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`cdk-redshift-rotation:${id}`)).map((w) => String(w.entry.data));
 }
 
 /** Like @aws-cdk/aws-redshift-alpha's Cluster: a construct whose default child is a CfnCluster without identifier. */

@@ -1,5 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import * as redshiftserverless from 'aws-cdk-lib/aws-redshiftserverless';
@@ -80,4 +80,16 @@ export function rolePolicyJson(stack: cdk.Stack): string {
     ...Object.values(roles).map((r) => r.Properties.Policies ?? []),
     ...Object.values(policies).map((p) => p.Properties.PolicyDocument),
   ]);
+}
+
+/** The texts of the stack's warnings whose acknowledgement id is `cdk-redshift-rotation:<id>`. */
+export function warningsOf(stack: cdk.Stack, id: string): string[] {
+  return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`\\[ack: cdk-redshift-rotation:${id}\\]`))
+    .map((w) => String(w.entry.data));
+}
+
+/** The acknowledgement ids of all the stack's warnings (the whole text of a warning without one). */
+export function warningIds(stack: cdk.Stack): string[] {
+  return Annotations.fromStack(stack).findWarning('*', Match.anyValue())
+    .map((w) => /\[ack: ([^\]]+)\]/.exec(String(w.entry.data))?.[1] ?? String(w.entry.data));
 }

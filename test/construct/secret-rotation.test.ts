@@ -4,10 +4,10 @@
  * what a SINGLE_USER rotation does with a master, the failure alarm's rule and message, the prop checks.
  */
 import * as cdk from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { newCluster, newStack, rolePolicyJson } from './helpers';
+import { newCluster, newStack, rolePolicyJson, warningsOf } from './helpers';
 import {
   RedshiftRotationFunction, RedshiftSecretRotation, RedshiftSecretRotationProps, RedshiftTarget, RotationSchedule, RotationStrategy,
 } from '../../src';
@@ -19,17 +19,12 @@ function rotate(stack: cdk.Stack, props: Partial<RedshiftSecretRotationProps>, i
 }
 
 /** The warnings of a stack with the given id, in full. */
-function warnings(stack: cdk.Stack, id: string): string[] {
-  return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`\\[ack: cdk-redshift-rotation:${id}\\]`))
-    .map((w) => String(w.entry.data));
-}
-
 describe('warnings, word for word', () => {
   test('a master with SINGLE_USER; none with ALTERNATING_USERS', () => {
     const stack = newStack();
     rotate(stack, { username: 'app', strategy: RotationStrategy.SINGLE_USER, masterSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'M', MASTER_ARN) });
     rotate(stack, { username: 'etl', masterSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'M2', MASTER_ARN) }, 'Alternating');
-    expect(warnings(stack, 'masterUnused')).toEqual([
+    expect(warningsOf(stack, 'masterUnused')).toEqual([
       'strategy is SINGLE_USER: the master secret is not used to rotate this secret (a created master secret is still wired and rotated) '
       + '[ack: cdk-redshift-rotation:masterUnused]',
     ]);
@@ -38,7 +33,7 @@ describe('warnings, word for word', () => {
   test('a workgroup by name only', () => {
     const stack = newStack();
     rotate(stack, { username: 'app', target: RedshiftTarget.workgroup('wg-one') });
-    expect(warnings(stack, 'workgroupArnUnknown')).toEqual([
+    expect(warningsOf(stack, 'workgroupArnUnknown')).toEqual([
       'target: a workgroup given by name only lets the rotation function run statements on every workgroup of the account and region; '
       + 'pass workgroupArn to RedshiftTarget.workgroup() to scope it (the function still logs in only with the secrets it rotates) '
       + '[ack: cdk-redshift-rotation:workgroupArnUnknown]',
@@ -60,13 +55,13 @@ describe('warnings, word for word', () => {
     const stack = newStack();
     const cluster = newCluster(stack);
     rotate(stack, { username, strategy, ...props, target: RedshiftTarget.fromCfnCluster(cluster) });
-    expect(warnings(stack, 'createUserManually')).toEqual([expected]);
+    expect(warningsOf(stack, 'createUserManually')).toEqual([expected]);
   });
 
   test('a user name given as a token is written <username>', () => {
     const stack = newStack();
     rotate(stack, { username: new cdk.CfnParameter(stack, 'User').valueAsString });
-    expect(warnings(stack, 'createUserManually').map((w) => w.includes('database user <username> (') && w.includes('CREATE USER <username> PASSWORD'))).toEqual([true]);
+    expect(warningsOf(stack, 'createUserManually').map((w) => w.includes('database user <username> (') && w.includes('CREATE USER <username> PASSWORD'))).toEqual([true]);
   });
 
   test('an imported secret: what it must hold, with the master\'s ARN', () => {
@@ -75,7 +70,7 @@ describe('warnings, word for word', () => {
       secret: secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'redshift/etl'),
       masterSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'M', MASTER_ARN),
     });
-    expect(warnings(stack, 'importedSecret')).toEqual([
+    expect(warningsOf(stack, 'importedSecret')).toEqual([
       'secret: an imported secret cannot be tagged or read here, so the rotation function takes the strategy from its JSON (ALTERNATING_USERS when it holds masterarn). '
       + `For ALTERNATING_USERS it must hold "dbClusterIdentifier": "analytics", "masterarn": "${MASTER_ARN}"; `
       + 'or tag it redshift-rotation:strategy=ALTERNATING_USERS where it is defined [ack: cdk-redshift-rotation:importedSecret]',
@@ -85,7 +80,7 @@ describe('warnings, word for word', () => {
   test('a master whose ARN is a token is named by what it is', () => {
     const stack = newStack();
     rotate(stack, { secret: secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'redshift/etl'), masterSecret: new secretsmanager.Secret(stack, 'Master') });
-    expect(warnings(stack, 'importedSecret').map((w) => w.includes('"masterarn": "the ARN of the master secret"'))).toEqual([true]);
+    expect(warningsOf(stack, 'importedSecret').map((w) => w.includes('"masterarn": "the ARN of the master secret"'))).toEqual([true]);
   });
 
   test('the target named in the secret\'s description: a cluster, a workgroup, or neither name when it is a token', () => {
@@ -146,7 +141,7 @@ describe('a given secret whose JSON is known', () => {
   ])('a secret string that is %s is not known: a warning instead of a check', (_what, text) => {
     const stack = newStack();
     expect(() => rotate(stack, { secret: literal(stack, text) })).not.toThrow();
-    expect(warnings(stack, 'givenSecretFields')).toHaveLength(1);
+    expect(warningsOf(stack, 'givenSecretFields')).toHaveLength(1);
   });
 
   test('a secret with neither a value nor a template is not known: a warning', () => {
@@ -154,7 +149,7 @@ describe('a given secret whose JSON is known', () => {
     const secret = new secretsmanager.Secret(stack, 'S');
     (secret.node.defaultChild as secretsmanager.CfnSecret).generateSecretString = undefined;
     expect(() => rotate(stack, { secret })).not.toThrow();
-    expect(warnings(stack, 'givenSecretFields')).toHaveLength(1);
+    expect(warningsOf(stack, 'givenSecretFields')).toHaveLength(1);
   });
 
   test('a literal secret string is checked like a template', () => {

@@ -5,7 +5,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { newCluster, newServerless, newStack } from './helpers';
+import { newCluster, newServerless, newStack, warningIds } from './helpers';
 import { RedshiftRotationFunction, RedshiftSecretRotation, RedshiftTarget, RotationStrategy } from '../../src';
 
 const MASTER_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/admin-AbCdEf';
@@ -19,11 +19,6 @@ function envOf(stack: cdk.Stack): Record<string, unknown> {
 }
 
 /** The ack ids of a stack's warnings. */
-function warningIds(stack: cdk.Stack): string[] {
-  return Annotations.fromStack(stack).findWarning('*', Match.anyValue())
-    .map((w) => /\[ack: ([^\]]+)\]/.exec(String(w.entry.data))?.[1] ?? String(w.entry.data));
-}
-
 function tagsOfSecret(stack: cdk.Stack, logicalIdPrefix: string): Array<{ Key: string; Value: string }> {
   const secrets = Template.fromStack(stack).findResources('AWS::SecretsManager::Secret');
   const id = Object.keys(secrets).find((k) => k.startsWith(logicalIdPrefix));
