@@ -618,10 +618,14 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
       + 'give master secrets that name their cluster or workgroup in their JSON (they need no pairing), or shorten testStatements'];
   }
 
+  /**
+   * The length of MASTER_TARGETS, exact for literal values: `[` and `]`; per pair `[`, `]`, a comma between pairs and
+   * the quoted ARN; per target a comma and the quoted `kind:name`.
+   */
   private masterTargetsSize(): number {
-    let size = 2;
+    let size = 1;
     for (const p of this.masterPairs.values()) {
-      size += 3 + (Token.isUnresolved(p.arn) ? 200 : Buffer.byteLength(p.arn));
+      size += 5 + (Token.isUnresolved(p.arn) ? 200 : Buffer.byteLength(p.arn));
       for (const t of p.targets.values()) {
         const name = t.slice(t.indexOf(':') + 1);
         size += 3 + t.indexOf(':') + 1 + (Token.isUnresolved(name) ? 64 : Buffer.byteLength(name));
@@ -656,9 +660,10 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
    * The actions of the role's rotation policy for one service prefix, as synthesized.
    */
   private actionsOf(service: string): string[] {
-    const document = Stack.of(this).resolve(this.policy.document.toJSON()) ?? { Statement: [] };
+    // never empty: the policy is made with its statements
+    const document = Stack.of(this).resolve(this.policy.document.toJSON()) as { Statement: Array<{ Action: string | string[] }> };
     // the grants of rotations in other stacks live in their stacks' policies: their actions count too
-    const own = (document.Statement as Array<{ Action: string | string[] }>)
+    const own = document.Statement
       .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
     return [...own, ...RUN_STATEMENT_ACTIONS, ...MASTER_SECRET_ACTIONS].filter((action) => action.startsWith(`${service}:`));
   }
@@ -713,7 +718,7 @@ class RotationGrants {
   }
 
   public addMasterSecret(secret: secretsmanager.ISecret): void {
-    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    const arn = secret.secretFullArn ?? `${secret.secretArn}${PARTIAL_ARN_SUFFIX}`;
     if (this.masters.has(arn)) {
       return;
     }

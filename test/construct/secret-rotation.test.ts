@@ -18,7 +18,6 @@ function rotate(stack: cdk.Stack, props: Partial<RedshiftSecretRotationProps>, i
   return new RedshiftSecretRotation(stack, id, { target: RedshiftTarget.cluster('analytics'), ...props } as RedshiftSecretRotationProps);
 }
 
-/** The warnings of a stack with the given id, in full. */
 describe('warnings, word for word', () => {
   test('a master with SINGLE_USER; none with ALTERNATING_USERS', () => {
     const stack = newStack();

@@ -18,7 +18,6 @@ function envOf(stack: cdk.Stack): Record<string, unknown> {
   return Object.values(functions)[0].Properties.Environment.Variables;
 }
 
-/** The ack ids of a stack's warnings. */
 function tagsOfSecret(stack: cdk.Stack, logicalIdPrefix: string): Array<{ Key: string; Value: string }> {
   const secrets = Template.fromStack(stack).findResources('AWS::SecretsManager::Secret');
   const id = Object.keys(secrets).find((k) => k.startsWith(logicalIdPrefix));
