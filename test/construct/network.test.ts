@@ -137,6 +137,19 @@ test('the endpoints take one subnet per Availability Zone (a VPC endpoint takes 
   expect(functions.map((f) => f.Properties.VpcConfig.SubnetIds.length)).toEqual([4]);
 });
 
+test('the endpoints are in the function\'s subnets, not in the VPC\'s default ones', () => {
+  const stack = newStack();
+  const vpc = natVpc(stack);
+  new RedshiftSecretRotation(stack, 'Rotation', {
+    target: RedshiftTarget.cluster('analytics'), username: 'app_user', vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+  });
+  const template = Template.fromStack(stack);
+  const isolated = vpc.isolatedSubnets.map((subnet) => stack.resolve(subnet.subnetId));
+  const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: Match.anyValue() } }));
+  expect(fn.Properties.VpcConfig.SubnetIds).toEqual(isolated);
+  expect(Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) => e.Properties.SubnetIds)).toEqual([isolated, isolated]);
+});
+
 describe('the security groups say why each rule is there', () => {
   const descriptions = (stack: cdk.Stack) => {
     const json = JSON.stringify(Template.fromStack(stack).toJSON());
