@@ -219,6 +219,20 @@ describe('given and imported secrets: no silent divergence', () => {
       .toThrow(/secret: .*workgroupName is set, but the target is Redshift cluster analytics/);
   });
 
+  test('a given secret of the app against a cluster named by a token: the token field is not compared, the literal ones are', () => {
+    const stack = newStack();
+    const clusterId = new cdk.CfnParameter(stack, 'ClusterId').valueAsString;
+    const secret = new secretsmanager.Secret(stack, 'Given', {
+      generateSecretString: { secretStringTemplate: JSON.stringify({ engine: 'redshift', username: 'etl', dbname: 'dev', dbClusterIdentifier: 'analytics' }), generateStringKey: 'password' },
+    });
+    expect(() => new RedshiftSecretRotation(stack, 'A', { target: RedshiftTarget.cluster(clusterId), secret })).not.toThrow();
+    const other = new secretsmanager.Secret(stack, 'OtherKind', {
+      generateSecretString: { secretStringTemplate: JSON.stringify({ engine: 'redshift', username: 'etl', dbname: 'dev', workgroupName: 'wg-one' }), generateStringKey: 'password' },
+    });
+    expect(() => new RedshiftSecretRotation(stack, 'B', { target: RedshiftTarget.cluster(clusterId), secret: other }))
+      .toThrow(/secret: its JSON does not match this rotation: .*workgroupName is set/);
+  });
+
   test('a given secret of the app whose JSON is not known: a warning says what it must hold', () => {
     const stack = newStack();
     const secret = new secretsmanager.Secret(stack, 'Existing');

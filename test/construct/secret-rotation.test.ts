@@ -309,3 +309,14 @@ describe('a rotation function of another environment', () => {
       .not.toThrow();
   });
 });
+
+test('a master secret of the app shared by two rotations denies the account root DeleteSecret once', () => {
+  const stack = newStack();
+  const master = new secretsmanager.Secret(stack, 'Master');
+  rotate(stack, { username: 'a', masterSecret: master }, 'A');
+  rotate(stack, { username: 'b', masterSecret: master }, 'B');
+  const policies = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::ResourcePolicy'))
+    .filter((p) => JSON.stringify(p.Properties.SecretId).includes('Master'));
+  expect(policies.map((p) => p.Properties.ResourcePolicy.Statement.map((s: { Effect: string; Action: string }) => `${s.Effect} ${s.Action}`)))
+    .toEqual([['Deny secretsmanager:DeleteSecret']]);
+});
