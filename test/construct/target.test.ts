@@ -188,7 +188,7 @@ describe('_lookup: what the target finds in the app', () => {
 });
 
 describe('_prepareAdminPassword', () => {
-  const secretIn = (stack: cdk.Stack) => new secretsmanager.Secret(stack, 'Master');
+  const secretIn = (stack: cdk.Stack, id = 'Master') => new secretsmanager.Secret(stack, id);
 
   test('a CfnCluster: the secret names the cluster, the wiring sets its password and notices a later change', () => {
     const stack = newStack();
@@ -248,6 +248,16 @@ describe('_prepareAdminPassword', () => {
     const given = new redshiftserverless.CfnNamespace(stack, 'Given', { namespaceName: 'given' });
     const unnamed = new redshiftserverless.CfnWorkgroup(stack, 'Unnamed', { workgroupName: 'wg-unnamed', namespaceName: 'given' });
     expect(() => RedshiftTarget.fromCfnWorkgroup(unnamed, { namespace: given })._prepareAdminPassword(stack, 'admin')).not.toThrow();
+  });
+
+  test('a CfnWorkgroup naming its namespace by the namespace\'s Ref or NamespaceName attribute: found', () => {
+    const stack = newStack();
+    for (const [id, nameOf] of [['ByRef', (ns: redshiftserverless.CfnNamespace) => ns.ref], ['ByAttr', (ns: redshiftserverless.CfnNamespace) => ns.attrNamespaceNamespaceName]] as const) {
+      const namespace = new redshiftserverless.CfnNamespace(stack, `${id}Ns`, { namespaceName: id.toLowerCase() });
+      const workgroup = new redshiftserverless.CfnWorkgroup(stack, `${id}Wg`, { workgroupName: `wg-${id.toLowerCase()}`, namespaceName: nameOf(namespace) });
+      RedshiftTarget.fromCfnWorkgroup(workgroup)._prepareAdminPassword(stack, 'admin').wire(secretIn(stack, `${id}Master`));
+      expect([id, namespace.adminUsername]).toEqual([id, 'admin']);
+    }
   });
 
   test.each([
