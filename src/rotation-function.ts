@@ -30,6 +30,11 @@ const ENVIRONMENT_LIMIT_BYTES = 4096;
 /** What MASTER_TARGETS appends to a partial secret ARN (as IAM's `-??????`): the handler matches `-` and 6 characters. */
 const PARTIAL_ARN_SUFFIX = '-??????';
 
+/** A master secret's ARN as granted and paired: complete, or partial with {@link PARTIAL_ARN_SUFFIX}. */
+function masterSecretArn(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? `${secret.secretArn}${PARTIAL_ARN_SUFFIX}`;
+}
+
 interface MasterPairing {
   /** a complete ARN, or a partial one with {@link PARTIAL_ARN_SUFFIX} */
   readonly arn: string;
@@ -562,7 +567,7 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
    * @internal
    */
   public _pairMaster(scope: Construct, secret: secretsmanager.ISecret, target: RedshiftTarget): void {
-    const arn = secret.secretFullArn ?? `${secret.secretArn}${PARTIAL_ARN_SUFFIX}`;
+    const arn = masterSecretArn(secret);
     const name = target.clusterIdentifier ?? target.workgroupName!;
     const kind = target.clusterIdentifier !== undefined ? 'cluster' : 'workgroup';
     if (Stack.of(scope) !== Stack.of(this) && (Token.isUnresolved(arn) || Token.isUnresolved(name))) {
@@ -627,8 +632,9 @@ export class RedshiftRotationFunction extends Construct implements IRedshiftRota
     for (const p of this.masterPairs.values()) {
       size += 5 + (Token.isUnresolved(p.arn) ? 200 : Buffer.byteLength(p.arn));
       for (const t of p.targets.values()) {
+        // `kind:name`: a name known only at deploy time counts 64 bytes
         const name = t.slice(t.indexOf(':') + 1);
-        size += 3 + t.indexOf(':') + 1 + (Token.isUnresolved(name) ? 64 : Buffer.byteLength(name));
+        size += 3 + (Token.isUnresolved(name) ? t.length - name.length + 64 : Buffer.byteLength(t));
       }
     }
     return size;
@@ -718,7 +724,7 @@ class RotationGrants {
   }
 
   public addMasterSecret(secret: secretsmanager.ISecret): void {
-    const arn = secret.secretFullArn ?? `${secret.secretArn}${PARTIAL_ARN_SUFFIX}`;
+    const arn = masterSecretArn(secret);
     if (this.masters.has(arn)) {
       return;
     }
